@@ -1,0 +1,27 @@
+// Settings shared by the distributed services, so every service names them the same way.
+// The defaults match `npm run stack:up` (scripts/stack.sh).
+import { list, num, str, oneOf } from './index.ts';
+
+export const kafkaSettings = {
+  brokers: list({ flag: 'brokers', env: 'KAFKA_BROKERS', default: ['127.0.0.1:19092'], metavar: 'host:port,...', help: 'Kafka bootstrap brokers.' }),
+  clientId: str({ flag: 'client-id', env: 'KAFKA_CLIENT_ID', default: 'nids', help: 'Kafka client id prefix.' }),
+  registry: str({ flag: 'registry', env: 'SCHEMA_REGISTRY_URL', default: 'http://127.0.0.1:18081/apis/ccompat/v7', metavar: 'url', help: 'Confluent-compatible schema registry URL.' }),
+};
+
+export const topicSettings = {
+  flowsTopic: str({ flag: 'flows-topic', env: 'NIDS_TOPIC_FLOWS', default: 'nids.flows.v1', help: 'Topic of Flow records.' }),
+  scoredTopic: str({ flag: 'scored-topic', env: 'NIDS_TOPIC_SCORED', default: 'nids.scored.v1', help: 'Topic of ScoredFlow records.' }),
+  anomaliesTopic: str({ flag: 'anomalies-topic', env: 'NIDS_TOPIC_ANOMALIES', default: 'nids.anomalies.v1', help: 'Topic of Anomaly records (for the SIEM).' }),
+  dlqTopic: str({ flag: 'dlq-topic', env: 'NIDS_TOPIC_DLQ', default: 'nids.dlq.v1', help: 'Dead-letter topic for records that cannot be decoded.' }),
+};
+
+export const redisSettings = {
+  redis: str({ flag: 'redis', env: 'REDIS_URL', default: 'redis://127.0.0.1:16379', metavar: 'url', secret: false, help: 'Redis URL of the model store (a password in the URL is redacted in logs).' }),
+  scope: str({ flag: 'scope', env: 'NIDS_MODEL_SCOPE', default: 'default', help: 'Model scope: which active model this service trains or uses.' }),
+};
+
+export const opsSettings = {
+  metricsPort: num({ flag: 'metrics-port', env: 'NIDS_METRICS_PORT', default: 0, integer: true, min: 0, max: 65535, help: 'Port of /metrics, /healthz, /readyz (0 = pick a free port; -1 is not allowed).' }),
+  metricsHost: str({ flag: 'metrics-host', env: 'NIDS_METRICS_HOST', default: '127.0.0.1', help: 'Address the metrics server binds to (0.0.0.0 in containers).' }),
+  logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { flag: 'log-level', env: 'NIDS_LOG_LEVEL', default: 'info', help: 'Log level (JSON logs on stderr).' }),
+};

@@ -1,0 +1,163 @@
+// One declarative config schema per service: each setting has a flag, an environment
+// variable, a default and a parser. Flags win over the environment, the environment over
+// defaults. Anything invalid stops start-up with an error that names the setting.
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface Setting<T> {
+  /** Long flag without dashes, e.g. 'brokers' for --brokers. */
+  flag: string;
+  /** Environment variable, e.g. 'KAFKA_BROKERS'. */
+  env?: string;
+  help: string;
+  /** Default value; undefined means the setting is required. */
+  default?: T;
+  parse: (raw: string, name: string) => T;
+  /** A boolean switch: `--flag` alone means true. */
+  boolean?: boolean;
+  /** Redacted in logs. */
+  secret?: boolean;
+  /** Placeholder shown in --help. */
+  metavar?: string;
+}
+
+export type Spec = Record<string, Setting<unknown>>;
+export type ConfigOf<S extends Spec> = { [K in keyof S]: S[K] extends Setting<infer T> ? T : never };
+
+const fail = (name: string, message: string): never => {
+  throw new ConfigError(`${name}: ${message}`);
+};
+
+export const str = (s: Omit<Setting<string>, 'parse'>): Setting<string> => ({
+  ...s,
+  parse: (raw, name) => (raw.length > 0 ? raw : fail(name, 'must not be empty')),
+});
+
+export const optionalStr = (s: Omit<Setting<string | undefined>, 'parse' | 'default'>): Setting<string | undefined> => ({
+  ...s,
+  default: undefined as string | undefined,
+  parse: (raw) => (raw.length > 0 ? raw : undefined),
+});
+
+export const num = (
+  s: Omit<Setting<number>, 'parse'> & { min?: number; max?: number; integer?: boolean },
+): Setting<number> => ({
+  ...s,
+  parse: (raw, name) => {
+    const v = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(v)) return fail(name, `expected a number, got "${raw}"`);
+    if (s.integer && !Number.isInteger(v)) return fail(name, `expected a whole number, got "${raw}"`);
+    if (s.min !== undefined && v < s.min) return fail(name, `must be >= ${s.min}, got ${raw}`);
+    if (s.max !== undefined && v > s.max) return fail(name, `must be <= ${s.max}, got ${raw}`);
+    return v;
+  },
+});
+
+export const bool = (s: Omit<Setting<boolean>, 'parse' | 'boolean'>): Setting<boolean> => ({
+  ...s,
+  boolean: true,
+  parse: (raw, name) => {
+    const v = raw.toLowerCase();
+    if (['1', 'true', 'yes', 'on', ''].includes(v)) return true;
+    if (['0', 'false', 'no', 'off'].includes(v)) return false;
+    return fail(name, `expected true or false, got "${raw}"`);
+  },
+});
+
+export const oneOf = <T extends string>(
+  choices: readonly T[],
+  s: Omit<Setting<T>, 'parse'>,
+): Setting<T> => ({
+  ...s,
+  metavar: s.metavar ?? choices.join('|'),
+  parse: (raw, name) =>
+    (choices as readonly string[]).includes(raw) ? (raw as T) : fail(name, `expected one of ${choices.join(', ')}, got "${raw}"`),
+});
+
+export const list = (s: Omit<Setting<string[]>, 'parse'>): Setting<string[]> => ({
+  ...s,
+  parse: (raw, name) => {
+    const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+    return items.length > 0 ? items : fail(name, 'expected a comma-separated list');
+  },
+});
+
+const label = (s: Setting<unknown>): string => `--${s.flag}${s.env ? ` (${s.env})` : ''}`;
+
+/**
+ * Reads the settings in `spec` from argv and env. Unknown flags are an error, so a typo
+ * never silently falls back to a default. Positional arguments are returned as `rest`.
+ */
+export function loadConfig<S extends Spec>(
+  spec: S,
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+): { config: ConfigOf<S>; rest: string[] } {
+  const byFlag = new Map<string, [string, Setting<unknown>]>();
+  for (const [key, s] of Object.entries(spec)) byFlag.set(s.flag, [key, s]);
+  const raw = new Map<string, string>();
+  const rest: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) {
+      rest.push(arg);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    const flag = arg.slice(2, eq < 0 ? undefined : eq);
+    const entry = byFlag.get(flag) ?? (flag.startsWith('no-') ? byFlag.get(flag.slice(3)) : undefined);
+    if (!entry) throw new ConfigError(`unknown option --${flag} (see --help)`);
+    const [key, s] = entry;
+    if (eq >= 0) raw.set(key, arg.slice(eq + 1));
+    else if (s.boolean) raw.set(key, flag.startsWith('no-') ? 'false' : 'true');
+    else {
+      const next = argv[i + 1];
+      if (next === undefined || next.startsWith('--')) throw new ConfigError(`${label(s)}: needs a value`);
+      raw.set(key, next);
+      i++;
+    }
+  }
+  const config: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    const fromFlag = raw.get(key);
+    const fromEnv = s.env !== undefined ? env[s.env] : undefined;
+    const value = fromFlag ?? (fromEnv !== undefined && fromEnv !== '' ? fromEnv : undefined);
+    if (value !== undefined) config[key] = s.parse(value, label(s));
+    else if ('default' in s) config[key] = s.default;
+    else throw new ConfigError(`${label(s)}: required`);
+  }
+  return { config: config as ConfigOf<S>, rest };
+}
+
+/** The effective config for the start-up log line, with secrets redacted. */
+export function redacted<S extends Spec>(spec: S, config: ConfigOf<S>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    const v = (config as Record<string, unknown>)[key];
+    out[key] = s.secret && v !== undefined ? '[redacted]' : redactUrl(v);
+  }
+  return out;
+}
+
+function redactUrl(v: unknown): unknown {
+  if (typeof v !== 'string' || !v.includes('@')) return v;
+  try {
+    const u = new URL(v);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return v;
+  }
+}
+
+export function helpText(usage: string, description: string, spec: Spec): string {
+  const rows = Object.values(spec).map((s) => {
+    const left = `  --${s.flag}${s.boolean ? '' : ` <${s.metavar ?? 'value'}>`}`;
+    const def = s.default === undefined ? (('default' in s) ? '' : ' (required)') : ` [default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}]`;
+    const env = s.env ? ` env ${s.env}.` : '';
+    return `${left}\n      ${s.help}${def}${env}`;
+  });
+  return `${usage}\n\n${description}\n\nOptions:\n${rows.join('\n')}\n  --help\n      Show this help.\n`;
+}

@@ -1,0 +1,87 @@
+// The Redis model store: blob and meta hash per model, an active pointer per scope changed
+// atomically together with the promotion message (MULTI), and pub/sub for hot reload.
+import { Redis } from 'ioredis';
+import { keys, modelId, ModelNotFoundError, type ModelMeta, type ModelStore, type StoredModel } from './index.ts';
+
+const NUMERIC: ReadonlySet<string> = new Set(['n_samples', 'threshold']);
+
+export class RedisModelStore implements ModelStore {
+  private readonly redis: Redis;
+  private subscriber: Redis | null = null;
+
+  constructor(private readonly url: string) {
+    // Bounded retries per command: a caller that cannot reach Redis gets an error it can
+    // act on (keep the last good model) instead of a promise that never settles.
+    this.redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true, connectTimeout: 5000 });
+  }
+
+  async connect(): Promise<this> {
+    try {
+      await this.redis.connect();
+    } catch (err) {
+      throw new Error(`--redis: cannot connect to ${redactedUrl(this.url)}: ${(err as Error).message}. Is Redis running (npm run stack:up)?`);
+    }
+    return this;
+  }
+
+  async save(bytes: Uint8Array, meta: Omit<ModelMeta, 'id'>): Promise<ModelMeta> {
+    const full: ModelMeta = { ...meta, id: modelId(bytes) };
+    const hash: Record<string, string> = {};
+    for (const [k, v] of Object.entries(full)) hash[k] = String(v);
+    await this.redis.multi().set(keys.model(full.id), Buffer.from(bytes)).hset(keys.meta(full.id), hash).exec();
+    return full;
+  }
+
+  async load(id: string): Promise<StoredModel> {
+    const [bytes, hash] = await Promise.all([this.redis.getBuffer(keys.model(id)), this.redis.hgetall(keys.meta(id))]);
+    if (!bytes) throw new ModelNotFoundError(`model ${id} is not in Redis (key ${keys.model(id)})`);
+    const meta: Record<string, string | number> = {};
+    for (const [k, v] of Object.entries(hash)) meta[k] = NUMERIC.has(k) ? Number(v) : v;
+    return { bytes: new Uint8Array(bytes), meta: meta as unknown as ModelMeta };
+  }
+
+  async promote(scope: string, id: string): Promise<void> {
+    if (!(await this.redis.exists(keys.model(id)))) throw new ModelNotFoundError(`cannot promote ${id}: not in Redis`);
+    await this.redis.multi().set(keys.active(scope), id).publish(keys.channel, JSON.stringify({ scope, id })).exec();
+  }
+
+  async activeId(scope: string): Promise<string | null> {
+    return this.redis.get(keys.active(scope));
+  }
+
+  async subscribe(onPromote: (scope: string, id: string) => void): Promise<() => Promise<void>> {
+    // A subscribed connection can run no other command, hence a second one.
+    this.subscriber ??= new Redis(this.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    const sub = this.subscriber;
+    if (sub.status === 'wait') await sub.connect();
+    const listener = (channel: string, message: string) => {
+      if (channel !== keys.channel) return;
+      try {
+        const { scope, id } = JSON.parse(message) as { scope: string; id: string };
+        onPromote(scope, id);
+      } catch {
+        // A foreign message on our channel is not ours to act on.
+      }
+    };
+    sub.on('message', listener);
+    await sub.subscribe(keys.channel);
+    return async () => {
+      sub.off('message', listener);
+    };
+  }
+
+  async close(): Promise<void> {
+    this.subscriber?.disconnect();
+    this.redis.disconnect();
+  }
+}
+
+function redactedUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

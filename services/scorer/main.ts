@@ -1,0 +1,103 @@
+// The scorer service: one member of a consumer group over the flows topic. Scores each
+// batch with the model in force and produces every flow to the scored topic and the
+// anomalous ones to the anomalies topic; commits only after both are acknowledged.
+import { str, bool } from '../../lib/config/index.ts';
+import { kafkaSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
+import { runService, type ServiceDef } from '../../lib/service/index.ts';
+import { AvroCodec, connectRegistry, DecodeError } from '../../lib/avro/codec.ts';
+import { createKafka, createProducer, runBatches, sendAll, toDeadLetter, type OutMessage } from '../../lib/kafka/index.ts';
+import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
+import { RedisModelStore } from '../../lib/modelstore/redis.ts';
+import type { Flow } from '../../lib/flow/record.ts';
+import type { Anomaly, ScoredFlow } from '../../lib/avro/records.ts';
+import { ActiveModelHolder } from './model.ts';
+import { nowMicros, scoreFlows } from './score.ts';
+
+const spec = {
+  groupId: str({ flag: 'group-id', env: 'NIDS_SCORER_GROUP', default: 'nids-scorer', help: 'Kafka consumer group shared by all scorers.' }),
+  fromBeginning: bool({ flag: 'from-beginning', env: 'NIDS_SCORER_FROM_BEGINNING', default: true, help: 'A new group starts at the oldest flow (false: only new flows).' }),
+  ...kafkaSettings,
+  ...topicSettings,
+  ...redisSettings,
+};
+
+export const scorerService: ServiceDef<typeof spec> = {
+  name: 'scorer',
+  usage: 'Usage: nids scorer [options]',
+  description: 'Scores flows with the active Isolation Forest (hot-reloaded from Redis) and emits scored flows and anomalies.',
+  spec,
+  async main({ config, log, metrics, stopped }) {
+    const reg = [metrics.registry];
+    const scoredTotal = new Counter({ name: 'nids_scorer_flows_scored_total', help: 'Flows scored', registers: reg });
+    const anomalyTotal = new Counter({ name: 'nids_scorer_anomalies_total', help: 'Flows labeled anomalous', labelNames: ['severity'], registers: reg });
+    const dlqTotal = new Counter({ name: 'nids_scorer_dead_letters_total', help: 'Records sent to the DLQ', registers: reg });
+    const batchSeconds = new Histogram({ name: 'nids_scorer_batch_seconds', help: 'Decode + score + produce time per batch', registers: reg });
+    const modelInfo = new Gauge({ name: 'nids_scorer_model_info', help: 'The model in force (value 1)', labelNames: ['model_id', 'feature_version'], registers: reg });
+
+    const store = await new RedisModelStore(config.redis).connect();
+    const model = new ActiveModelHolder(store, config.scope, log, (m) => {
+      modelInfo.reset();
+      modelInfo.set({ model_id: m.id, feature_version: m.detector.featureVersion }, 1);
+    });
+    await model.start();
+    if (!model.current) log.info({ scope: config.scope }, 'no active model yet: waiting for one (run `nids trainer`)');
+    const waitForModel = model.ready();
+    const first = await Promise.race([waitForModel, stopped.then(() => null)]);
+    if (!first) {
+      await model.stop();
+      await store.close();
+      return 0;
+    }
+
+    const registry = connectRegistry(config.registry);
+    const [flowCodec, scoredCodec, anomalyCodec] = await Promise.all([
+      AvroCodec.forTopic<Flow>(registry, config.flowsTopic, 'flow'),
+      AvroCodec.forTopic<ScoredFlow>(registry, config.scoredTopic, 'scoredFlow'),
+      AvroCodec.forTopic<Anomaly>(registry, config.anomaliesTopic, 'anomaly'),
+    ]);
+    const kafka = createKafka(config.brokers, `${config.clientId}-scorer`, log);
+    const producer = await createProducer(kafka);
+    const consumer = kafka.consumer({ groupId: config.groupId });
+    await consumer.connect();
+    await consumer.subscribe({ topic: config.flowsTopic, fromBeginning: config.fromBeginning });
+    consumer.on(consumer.events.GROUP_JOIN, () => metrics.setReady(true));
+    try {
+      await runBatches(consumer, async (messages, ctx) => {
+        const end = batchSeconds.startTimer();
+        const flows: Flow[] = [];
+        const dead: OutMessage[] = [];
+        for (const m of messages) {
+          try {
+            flows.push(await flowCodec.decode(m.value));
+          } catch (err) {
+            if (!(err instanceof DecodeError)) throw err;
+            dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));
+          }
+        }
+        const { scored, anomalies } = scoreFlows(model.current!, flows, nowMicros());
+        const out = new Map<string, OutMessage[]>([
+          [config.scoredTopic, scored.map((s) => ({ key: s.flow.community_id, value: scoredCodec.encode(s) }))],
+          [config.anomaliesTopic, anomalies.map((a) => ({ key: a.community_id, value: anomalyCodec.encode(a) }))],
+          [config.dlqTopic, dead],
+        ]);
+        await sendAll(producer, out);
+        scoredTotal.inc(scored.length);
+        for (const a of anomalies) anomalyTotal.inc({ severity: a.severity });
+        if (dead.length > 0) {
+          dlqTotal.inc(dead.length);
+          log.warn({ count: dead.length, reason: dead[0]!.headers!['nids-error'] }, 'undecodable records sent to the DLQ');
+        }
+        end();
+      });
+      await stopped;
+    } finally {
+      await consumer.disconnect();
+      await producer.disconnect();
+      await model.stop();
+      await store.close();
+    }
+    return 0;
+  },
+};
+
+export const run = (argv: string[]): Promise<number> => runService(scorerService, argv);

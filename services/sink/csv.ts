@@ -1,0 +1,134 @@
+// The labeled CSV: one row per scored flow, written once. The file itself is the record
+// of what was written: on open, its flow_ids are loaded so a replay after a crash
+// (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import type { ScoredFlow } from '../../lib/avro/records.ts';
+
+export const CSV_FILE = 'five_tuple_with_anomaly.csv';
+
+export const CSV_COLUMNS = [
+  'flow_id', 'ts_start', 'ts_end', 'sensor_id', 'community_id',
+  'src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol',
+  'packets_fwd', 'packets_rev', 'bytes_fwd', 'bytes_rev', 'end_reason',
+  'score', 'threshold', 'anomaly', 'model_id', 'reasons',
+] as const;
+
+const HEADER = CSV_COLUMNS.join(',') + '\n';
+
+/** ISO-8601 UTC with the microseconds the flow record carries. */
+export function isoMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const frac = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
+  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
+}
+
+const quote = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
+
+export function csvRow(s: ScoredFlow): string {
+  const f = s.flow;
+  return [
+    f.flow_id, isoMicros(f.ts_start), isoMicros(f.ts_end), quote(f.sensor_id), f.community_id,
+    f.src_ip, f.dst_ip, f.src_port, f.dst_port, f.protocol,
+    f.packets_fwd, f.packets_rev, f.bytes_fwd, f.bytes_rev, f.end_reason,
+    s.score, s.threshold, s.anomaly, s.model_id, quote(s.reasons.join('; ')),
+  ].join(',') + '\n';
+}
+
+/** Splits one CSV line honoring quotes (our own rows only need this much). */
+export function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (inQuotes) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') inQuotes = false;
+      else cur += c;
+    } else if (c === '"') inQuotes = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+export interface PortPoint {
+  srcPort: number;
+  dstPort: number;
+  anomaly: number;
+}
+
+export class CsvWriter {
+  private fd: number;
+  private readonly seen = new Set<string>();
+  /** Every row's ports and label, for the plot; restored from the file on open. */
+  readonly points: PortPoint[] = [];
+  rowsWritten = 0;
+  anomalyRows = 0;
+  duplicatesDropped = 0;
+
+  constructor(readonly path: string) {
+    if (existsSync(path)) this.recover();
+    this.fd = openSync(path, 'a');
+    if (this.points.length === 0 && this.seen.size === 0) {
+      ftruncateSync(this.fd, 0);
+      writeSync(this.fd, HEADER);
+    }
+  }
+
+  private recover(): void {
+    const text = readFileSync(this.path, 'utf8');
+    const complete = text.lastIndexOf('\n') + 1;
+    if (complete < text.length) {
+      // A crash mid-write left a partial row; its flow will be replayed and rewritten.
+      const fd = openSync(this.path, 'r+');
+      ftruncateSync(fd, Buffer.byteLength(text.slice(0, complete)));
+      closeSync(fd);
+    }
+    const lines = text.slice(0, complete).split('\n');
+    if (lines[0] !== HEADER.trimEnd()) {
+      throw new Error(`${this.path}: not a nids CSV (unexpected header); move it away or choose another --out`);
+    }
+    const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
+    for (const line of lines.slice(1)) {
+      if (!line) continue;
+      const cells = parseCsvLine(line);
+      this.seen.add(cells[col('flow_id')]!);
+      const anomaly = Number(cells[col('anomaly')]);
+      if (anomaly === -1) this.anomalyRows++;
+      this.points.push({ srcPort: Number(cells[col('src_port')]), dstPort: Number(cells[col('dst_port')]), anomaly });
+    }
+  }
+
+  /** Appends the flows not written before; durable (fsync) when it returns. */
+  write(batch: readonly ScoredFlow[]): number {
+    let text = '';
+    let n = 0;
+    for (const s of batch) {
+      if (this.seen.has(s.flow.flow_id)) {
+        this.duplicatesDropped++;
+        continue;
+      }
+      this.seen.add(s.flow.flow_id);
+      if (s.anomaly === -1) this.anomalyRows++;
+      this.points.push({ srcPort: s.flow.src_port, dstPort: s.flow.dst_port, anomaly: s.anomaly });
+      text += csvRow(s);
+      n++;
+    }
+    if (n > 0) {
+      writeSync(this.fd, text);
+      fsyncSync(this.fd);
+    }
+    this.rowsWritten += n;
+    return n;
+  }
+
+  close(): void {
+    closeSync(this.fd);
+  }
+}
