@@ -40,6 +40,19 @@ export class RedisModelStore implements ModelStore {
     return { bytes: new Uint8Array(bytes), meta: meta as unknown as ModelMeta };
   }
 
+  /** Every stored model's metadata, newest first. */
+  async list(): Promise<ModelMeta[]> {
+    const ids: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.redis.scan(cursor, 'MATCH', keys.meta('*'), 'COUNT', 500);
+      cursor = next;
+      for (const k of found) ids.push(k.slice('nids:model:'.length, -':meta'.length));
+    } while (cursor !== '0');
+    const metas = await Promise.all(ids.map(async (id) => (await this.load(id)).meta));
+    return metas.sort((a, b) => b.created_at.localeCompare(a.created_at));
+  }
+
   async promote(scope: string, id: string): Promise<void> {
     if (!(await this.redis.exists(keys.model(id)))) throw new ModelNotFoundError(`cannot promote ${id}: not in Redis`);
     await this.redis.multi().set(keys.active(scope), id).publish(keys.channel, JSON.stringify({ scope, id })).exec();
