@@ -1,0 +1,148 @@
+// The walking skeleton over the real stack: the same two captures go through the embedded
+// mode and through sensor -> Kafka -> trainer -> Redis -> scorer -> Kafka -> sink as
+// separately started processes; both must produce the same model, the same CSV rows and
+// the same anomalies. Then: undecodable input goes to the DLQ, and a third-party client
+// (Confluent's Python client) reads our records.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
+import type { Anomaly } from '../../lib/avro/records.ts';
+import { CSV_FILE } from '../../services/sink/csv.ts';
+import { PLOT_FILE } from '../../services/sink/plot.ts';
+import { ANOMALIES_FILE } from '../../cli/analyze.ts';
+import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
+import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
+
+const stack = stackEndpoints();
+const run = uniqueName('e2e');
+const topics = {
+  baseline: `${run}.baseline`,
+  flows: `${run}.flows`,
+  scored: `${run}.scored`,
+  anomalies: `${run}.anomalies`,
+  dlq: `${run}.dlq`,
+};
+const dir = mkdtempSync(join(tmpdir(), 'nids-e2e-'));
+const baselinePcap = join(dir, 'baseline.pcap');
+const inputPcap = join(dir, 'input.pcap');
+const common = ['--brokers', stack.brokers, '--registry', stack.registry];
+const running: Running[] = [];
+
+after(async () => {
+  await Promise.all(running.map((p) => p.stop(5000)));
+});
+
+const csvBody = (path: string) =>
+  readFileSync(path, 'utf8')
+    .trimEnd()
+    .split('\n')
+    .slice(1)
+    .sort();
+
+async function readAll<T>(topic: string, schema: 'anomaly', expected: number): Promise<T[]> {
+  const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
+  const codec = await AvroCodec.forTopic<T>(connectRegistry(stack.registry), topic, schema);
+  const consumer = kafka.consumer({ groupId: uniqueName('e2e-reader') });
+  const out: T[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => void out.push(await codec.decode(message.value)) });
+  try {
+    await waitFor(`${expected} records on ${topic}`, () => (out.length >= expected ? true : undefined), 60_000);
+    await new Promise((r) => setTimeout(r, 1000)); // nothing more must arrive
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+test('embedded and distributed modes agree on the same captures', { timeout: 300_000 }, async () => {
+  await runNids(['simulate', '--out', baselinePcap, '--seed', '11', '--duration', '60']);
+  await runNids(['simulate', '--out', inputPcap, '--seed', '12', '--duration', '60', '--attacks', 'portscan,synflood,dnstunnel,external']);
+  await createTopics(stack.brokers, Object.values(topics));
+
+  const embeddedOut = join(dir, 'embedded');
+  const embedded = await runNids(['analyze', '--baseline', baselinePcap, '--input', inputPcap, '--out', embeddedOut, '--sensor-id', 'e2e-sensor']);
+  const embeddedModel = /^model (m-[0-9a-f]+)/m.exec(embedded.stdout)?.[1];
+  assert.ok(embeddedModel, `analyze printed no model id:\n${embedded.stdout}`);
+
+  // Distributed: baseline flows -> trainer -> Redis.
+  await runNids(['sensor', ...common, '--input', baselinePcap, '--flows-topic', topics.baseline, '--sensor-id', 'e2e-sensor']);
+  const trained = await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
+  assert.equal(trained.stdout.trim(), embeddedModel, 'the trainer must fit the same model as the embedded mode');
+
+  const distOut = join(dir, 'distributed');
+  const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
+    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
+  const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--dlq-topic', topics.dlq]);
+  running.push(scorer, sink);
+  await runNids(['sensor', ...common, '--input', inputPcap, '--flows-topic', topics.flows, '--sensor-id', 'e2e-sensor']);
+
+  const expectedRows = csvBody(join(embeddedOut, CSV_FILE));
+  assert.ok(expectedRows.length > 50, `too few flows in the input capture: ${expectedRows.length}`);
+  await waitFor('the sink to write every row', () => {
+    const path = join(distOut, CSV_FILE);
+    return existsSync(path) && csvBody(path).length >= expectedRows.length ? true : undefined;
+  }, 90_000);
+  const [s1, s2] = await Promise.all([sink.stop(), scorer.stop()]);
+  assert.equal(s1.code, 0, s1.stderr);
+  assert.equal(s2.code, 0, s2.stderr);
+
+  assert.deepEqual(csvBody(join(distOut, CSV_FILE)), expectedRows, 'distributed CSV rows must equal the embedded ones');
+  assert.ok(existsSync(join(distOut, PLOT_FILE)), 'the sink writes the plot on shutdown');
+
+  const embeddedAnomalies = readFileSync(join(embeddedOut, ANOMALIES_FILE), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Anomaly);
+  assert.ok(embeddedAnomalies.length > 0, 'the attacks must raise anomalies');
+  const fromKafka = await readAll<Anomaly>(topics.anomalies, 'anomaly', embeddedAnomalies.length);
+  const comparable = (xs: Anomaly[]) => xs.map(({ detected_at: _d, ...rest }) => rest).sort((a, b) => a.flow_id.localeCompare(b.flow_id));
+  assert.deepEqual(comparable(fromKafka), comparable(embeddedAnomalies));
+});
+
+test('an undecodable record goes to the DLQ with the reason, and scoring goes on', { timeout: 120_000 }, async () => {
+  const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  await producer.connect();
+  await producer.send({ topic: topics.flows, messages: [{ key: 'garbage', value: Buffer.from('definitely not avro') }] });
+  await producer.disconnect();
+  const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
+    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
+  running.push(scorer);
+  const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
+  await consumer.connect();
+  await consumer.subscribe({ topic: topics.dlq, fromBeginning: true });
+  const dead: { key: string; value: string; error: string }[] = [];
+  await consumer.run({
+    eachMessage: async ({ message }) =>
+      void dead.push({ key: String(message.key), value: String(message.value), error: String(message.headers?.['nids-error']) }),
+  });
+  try {
+    await waitFor('the dead letter', () => (dead.length > 0 ? true : undefined), 60_000);
+  } finally {
+    await consumer.disconnect();
+  }
+  assert.equal(dead[0]!.key, 'garbage');
+  assert.equal(dead[0]!.value, 'definitely not avro');
+  assert.match(dead[0]!.error, /magic byte/);
+  const r = await scorer.stop();
+  assert.equal(r.code, 0, r.stderr);
+});
+
+test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
+  const python = join(REPO, '.venv/bin/python');
+  assert.ok(existsSync(python), 'the dev Python venv is missing: run `bash scripts/install.sh`');
+  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.flows, '3', '60'], { encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
+  assert.equal(records.length, 3);
+  for (const { key, value } of records) {
+    assert.equal(value.sensor_id, 'e2e-sensor');
+    assert.equal(key, value.community_id, 'flows are keyed by community_id');
+    assert.match(String(value.community_id), /^1:[A-Za-z0-9+/]{27}=$/);
+    assert.ok(['idle', 'active', 'fin', 'rst', 'evicted', 'shutdown'].includes(String(value.end_reason)));
+  }
+});
