@@ -17,12 +17,16 @@ const isoMicrosOf = (raw: string, name: string): number => {
   return ms * 1000;
 };
 
+export const DEFAULT_CONTAMINATION = 0.005;
+
 export const trainingSettings = {
   featurizer: oneOf(['behavioral', 'seed'] as const, { flag: 'featurizer', env: 'NIDS_FEATURIZER', default: 'behavioral', help: "Feature set: 'behavioral' (nids) or 'seed' (raw 5-tuple, for comparison)." }),
   nEstimators: num({ flag: 'n-estimators', env: 'NIDS_N_ESTIMATORS', default: 100, integer: true, min: 1, help: 'Trees in the forest.' }),
   maxSamples: num({ flag: 'max-samples', env: 'NIDS_MAX_SAMPLES', default: 256, integer: true, min: 2, help: 'Flows per tree (capped at the window size).' }),
+  // Not scikit-learn's 'auto' by default: on flow features many normal flows score near
+  // -0.5, so a threshold learned as a baseline quantile gives far fewer false alarms.
   contamination: {
-    ...optionalStr({ flag: 'contamination', env: 'NIDS_CONTAMINATION', help: "'auto' (threshold -0.5) or the expected share of anomalies in the baseline, e.g. 0.01." }),
+    ...optionalStr({ flag: 'contamination', env: 'NIDS_CONTAMINATION', help: "Share of the baseline allowed above the threshold, e.g. 0.01 [default: 0.005], or 'auto' (sklearn's fixed -0.5)." }),
     parse: (raw: string, name: string): string | undefined => {
       if (raw === '' || raw === 'auto') return 'auto';
       const v = Number(raw);
@@ -40,7 +44,7 @@ export const trainOptionsOf = (c: TrainingConfig) => ({
   featurizer: c.featurizer,
   nEstimators: c.nEstimators,
   maxSamples: c.maxSamples,
-  contamination: c.contamination === undefined || c.contamination === 'auto' ? ('auto' as const) : Number(c.contamination),
+  contamination: c.contamination === 'auto' ? ('auto' as const) : Number(c.contamination ?? DEFAULT_CONTAMINATION),
   seed: c.seed,
   internalCidrs: c.internalCidrs,
 });

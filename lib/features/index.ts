@@ -1,0 +1,151 @@
+// The one featurizer used by trainer, scorer and embedded mode: a Flow becomes a named,
+// versioned numeric vector. Frequency tables learned at fit time (how common each
+// destination port and DNS query type is in the baseline) travel inside the model.
+// Every feature is documented in FEATURES.md beside this file.
+import type { Flow } from '../flow/record.ts';
+import { CidrSet, DEFAULT_INTERNAL_CIDRS, ipBytes } from './cidr.ts';
+
+export type FeaturizerName = 'behavioral' | 'seed';
+
+export interface FeatureDef {
+  name: string;
+  /** How the reason text names it, e.g. "dst ports contacted in 60 s". */
+  label: string;
+  /** The human-scale value shown in reasons. */
+  raw(f: Flow, ctx: FitContext): number;
+  /** log1p-scaled for counts and rates: isolation then splits on orders of magnitude. */
+  log: boolean;
+}
+
+export interface FitState {
+  internalCidrs: string[];
+  /** `${protocol}/${dst_port}` -> flows in the baseline. */
+  portCounts: Record<string, number>;
+  /** DNS qtype -> DNS flows in the baseline. */
+  qtypeCounts: Record<string, number>;
+  flows: number;
+  dnsFlows: number;
+}
+
+export interface FitContext {
+  state: FitState;
+  internal: CidrSet;
+}
+
+const packets = (f: Flow) => f.packets_fwd + f.packets_rev;
+const share = (n: number, f: Flow) => n / Math.max(1, packets(f));
+const isDns = (f: Flow) => f.dns_qtype >= 0;
+/** -log10 of the (smoothed) share in the baseline: 0 for the most common, ~log10(N) for unseen. */
+const rarity = (count: number, total: number) => -Math.log10((count + 1) / (total + 2));
+
+const BEHAVIORAL: FeatureDef[] = [
+  { name: 'duration_s', label: 'flow duration (s)', log: true, raw: (f) => (f.ts_end - f.ts_start) / 1e6 },
+  { name: 'packets_fwd', label: 'packets sent by the initiator', log: true, raw: (f) => f.packets_fwd },
+  { name: 'packets_rev', label: 'packets sent by the responder', log: true, raw: (f) => f.packets_rev },
+  { name: 'bytes_fwd', label: 'bytes sent by the initiator', log: true, raw: (f) => f.bytes_fwd },
+  { name: 'bytes_rev', label: 'bytes sent by the responder', log: true, raw: (f) => f.bytes_rev },
+  { name: 'mean_packet_size', label: 'mean packet size (bytes)', log: true, raw: (f) => f.pkt_size_mean },
+  { name: 'rev_fwd_byte_ratio', label: 'responder/initiator byte ratio', log: true, raw: (f) => (f.bytes_rev + 1) / (f.bytes_fwd + 1) },
+  { name: 'syn_share', label: 'share of SYN packets', log: false, raw: (f) => share(f.syn_count, f) },
+  { name: 'rst_share', label: 'share of RST packets', log: false, raw: (f) => share(f.rst_count, f) },
+  { name: 'fin_share', label: 'share of FIN packets', log: false, raw: (f) => share(f.fin_count, f) },
+  { name: 'tcp_handshake_incomplete', label: 'TCP handshake incomplete (1 = yes)', log: false, raw: (f) => (f.protocol === 6 && !f.handshake_complete ? 1 : 0) },
+  { name: 'protocol_class', label: 'protocol class (0 TCP, 1 UDP, 2 ICMP, 3 other)', log: false, raw: (f) => (f.protocol === 6 ? 0 : f.protocol === 17 ? 1 : f.protocol === 1 || f.protocol === 58 ? 2 : 3) },
+  { name: 'dst_port_class', label: 'dst port class (0 well-known, 1 registered, 2 ephemeral, 3 none)', log: false, raw: (f) => (f.protocol !== 6 && f.protocol !== 17 ? 3 : f.dst_port < 1024 ? 0 : f.dst_port < 49152 ? 1 : 2) },
+  { name: 'dst_port_rarity', label: 'rarity of the dst port in the baseline (-log10 share)', log: false, raw: (f, c) => rarity(c.state.portCounts[`${f.protocol}/${f.dst_port}`] ?? 0, c.state.flows) },
+  { name: 'src_internal', label: 'source is internal (1 = yes)', log: false, raw: (f, c) => (c.internal.has(f.src_ip) ? 1 : 0) },
+  { name: 'dst_internal', label: 'destination is internal (1 = yes)', log: false, raw: (f, c) => (c.internal.has(f.dst_ip) ? 1 : 0) },
+  { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports },
+  { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts },
+  { name: 'src_syn_only_share', label: "share of the source's flows that were SYN-only", log: false, raw: (f) => f.ctx_src_syn_only_share },
+  { name: 'src_flows_per_s', label: 'flows per second from the source', log: true, raw: (f) => f.ctx_src_flows_per_s },
+  { name: 'dns_qname_len', label: 'DNS query name length', log: false, raw: (f) => (isDns(f) ? f.dns_qname_len : 0) },
+  { name: 'dns_label_count', label: 'DNS query labels', log: false, raw: (f) => (isDns(f) ? f.dns_label_count : 0) },
+  { name: 'dns_qname_entropy', label: 'DNS query name entropy (bits/char)', log: false, raw: (f) => (isDns(f) ? f.dns_qname_entropy : 0) },
+  { name: 'dns_qtype_rarity', label: 'rarity of the DNS query type in the baseline (-log10 share)', log: false, raw: (f, c) => (isDns(f) ? rarity(c.state.qtypeCounts[String(f.dns_qtype)] ?? 0, c.state.dnsFlows) : 0) },
+  { name: 'iat_mean_ms', label: 'mean packet inter-arrival (ms)', log: true, raw: (f) => f.iat_mean_us / 1000 },
+];
+
+// The seed's method, per flow: the raw numeric 5-tuple, for side-by-side evaluations.
+const ipNumber = (ip: string): number => {
+  const b = ipBytes(ip);
+  if (!b) return 0;
+  let v = 0;
+  for (let i = Math.max(0, b.length - 4); i < b.length; i++) v = v * 256 + b[i]!;
+  return v;
+};
+const SEED: FeatureDef[] = [
+  { name: 'src_ip', label: 'source address (as a number)', log: false, raw: (f) => ipNumber(f.src_ip) },
+  { name: 'dst_ip', label: 'destination address (as a number)', log: false, raw: (f) => ipNumber(f.dst_ip) },
+  { name: 'src_port', label: 'source port', log: false, raw: (f) => f.src_port },
+  { name: 'dst_port', label: 'destination port', log: false, raw: (f) => f.dst_port },
+  { name: 'protocol', label: 'protocol number', log: false, raw: (f) => f.protocol },
+];
+
+const DEFS: Record<FeaturizerName, FeatureDef[]> = { behavioral: BEHAVIORAL, seed: SEED };
+
+/** Changes whenever the feature list changes, so a model never meets vectors it was not trained on. */
+export const FEATURE_VERSIONS: Record<FeaturizerName, string> = {
+  behavioral: `behavioral-1:${BEHAVIORAL.length}`,
+  seed: `seed-1:${SEED.length}`,
+};
+
+export class Featurizer {
+  readonly defs: readonly FeatureDef[];
+  readonly version: string;
+  private ctx: FitContext;
+
+  private constructor(readonly name: FeaturizerName, state: FitState) {
+    this.defs = DEFS[name];
+    this.version = FEATURE_VERSIONS[name];
+    this.ctx = { state, internal: new CidrSet(state.internalCidrs) };
+  }
+
+  get names(): string[] {
+    return this.defs.map((d) => d.name);
+  }
+
+  get state(): FitState {
+    return this.ctx.state;
+  }
+
+  static fit(name: FeaturizerName, flows: readonly Flow[], internalCidrs: readonly string[] = DEFAULT_INTERNAL_CIDRS): Featurizer {
+    const state: FitState = { internalCidrs: [...internalCidrs], portCounts: {}, qtypeCounts: {}, flows: flows.length, dnsFlows: 0 };
+    for (const f of flows) {
+      const k = `${f.protocol}/${f.dst_port}`;
+      state.portCounts[k] = (state.portCounts[k] ?? 0) + 1;
+      if (isDns(f)) {
+        state.dnsFlows++;
+        state.qtypeCounts[String(f.dns_qtype)] = (state.qtypeCounts[String(f.dns_qtype)] ?? 0) + 1;
+      }
+    }
+    return new Featurizer(name, state);
+  }
+
+  static restore(name: string, version: string, state: FitState): Featurizer {
+    if (name !== 'behavioral' && name !== 'seed') throw new Error(`model uses an unknown featurizer "${name}"`);
+    if (FEATURE_VERSIONS[name] !== version) {
+      throw new Error(`model feature version ${version} does not match this nids's featurizer ${FEATURE_VERSIONS[name]}: retrain the model (nids trainer)`);
+    }
+    return new Featurizer(name, state);
+  }
+
+  /** Raw (human-scale) values of every feature for one flow. */
+  raw(f: Flow, out: Float64Array, offset = 0): void {
+    for (let i = 0; i < this.defs.length; i++) out[offset + i] = this.defs[i]!.raw(f, this.ctx);
+  }
+
+  /** The model's input: raw values, log1p-scaled where the feature says so. */
+  transform(flows: readonly Flow[]): Float64Array {
+    const d = this.defs.length;
+    const X = new Float64Array(flows.length * d);
+    for (let r = 0; r < flows.length; r++) {
+      this.raw(flows[r]!, X, r * d);
+      for (let i = 0; i < d; i++) {
+        const v = X[r * d + i]!;
+        X[r * d + i] = Number.isFinite(v) ? (this.defs[i]!.log ? Math.log1p(Math.max(0, v)) : v) : 0;
+      }
+    }
+    return X;
+  }
+}

@@ -1,0 +1,92 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Detector } from '../../../lib/detector/index.ts';
+import { ParameterError } from '../../../lib/iforest/forest.ts';
+import type { Flow } from '../../../lib/flow/record.ts';
+import { makeFlow } from '../../helpers/flows.ts';
+
+function baseline(n: number): Flow[] {
+  const out: Flow[] = [];
+  let s = 7;
+  const r = () => ((s = (s * 48271) % 2147483647) / 2147483647);
+  for (let i = 0; i < n; i++) {
+    const web = r() < 0.7;
+    out.push(makeFlow({
+      flow_id: `b${i}`,
+      src_ip: `10.0.0.${1 + Math.floor(r() * 20)}`,
+      dst_ip: web ? `93.184.216.${Math.floor(r() * 4)}` : '10.0.0.53',
+      src_port: 32768 + Math.floor(r() * 28000),
+      dst_port: web ? 443 : 53,
+      protocol: web ? 6 : 17,
+      packets_fwd: web ? 8 + Math.floor(r() * 10) : 1,
+      packets_rev: web ? 10 + Math.floor(r() * 20) : 1,
+      bytes_fwd: web ? 800 + Math.floor(r() * 2000) : 70,
+      bytes_rev: web ? 5000 + Math.floor(r() * 50000) : 120,
+      handshake_complete: web,
+      syn_count: web ? 1 : 0,
+      synack_count: web ? 1 : 0,
+      fin_count: web ? 2 : 0,
+      dns_qtype: web ? -1 : 1,
+      dns_qname: web ? null : 'www.example.com',
+      dns_qname_len: web ? 0 : 15,
+      dns_label_count: web ? 0 : 3,
+      dns_qname_entropy: web ? 0 : 3.1,
+      ctx_src_distinct_dst_ports: 1 + Math.floor(r() * 3),
+      ctx_src_distinct_dst_hosts: 1 + Math.floor(r() * 4),
+      ctx_src_flows_per_s: r() * 0.5,
+    }));
+  }
+  return out;
+}
+
+const scan = makeFlow({
+  flow_id: 'scan', src_ip: '10.0.0.66', dst_ip: '10.0.0.20', dst_port: 8081, packets_fwd: 1, packets_rev: 1, bytes_fwd: 44, bytes_rev: 40,
+  syn_count: 1, synack_count: 0, rst_count: 1, fin_count: 0, handshake_complete: false, end_reason: 'rst', pkt_size_mean: 42,
+  ctx_src_distinct_dst_ports: 812, ctx_src_distinct_dst_hosts: 1, ctx_src_syn_only_share: 0.99, ctx_src_flows_per_s: 120,
+});
+
+test('a port-scan flow is anomalous and explained by its behavior; baseline flows mostly normal', () => {
+  const train = baseline(600);
+  const d = Detector.train(train, { seed: 1, contamination: 0.01 });
+  const [v] = d.score([scan]);
+  assert.equal(v!.anomaly, -1);
+  assert.ok(v!.score < d.threshold);
+  assert.equal(v!.reasons.length, 3);
+  assert.ok(v!.reasons.some((r) => r.feature.startsWith('src_')), JSON.stringify(v!.reasons));
+  assert.match(v!.reasons[0]!.text, /= .* \(baseline p99 = .*\)/);
+  const normal = d.score(train).filter((x) => x.anomaly === 1).length / train.length;
+  assert.ok(normal >= 0.985, `only ${normal} of the baseline scored normal`);
+  for (const x of d.score(train)) assert.ok(x.score > -1 && x.score <= 0);
+});
+
+test('training is deterministic for a seed; serialization round-trips bit-exactly', () => {
+  const train = baseline(300);
+  const a = Detector.train(train, { seed: 3 });
+  const b = Detector.train(train, { seed: 3 });
+  assert.deepEqual(a.serialize(), b.serialize());
+  const bytes = a.serialize();
+  const c = Detector.deserialize(bytes);
+  assert.deepEqual(c.serialize(), bytes);
+  assert.deepEqual(c.score([scan, ...train.slice(0, 20)]), a.score([scan, ...train.slice(0, 20)]));
+  assert.notDeepEqual(Detector.train(train, { seed: 4 }).serialize(), bytes);
+});
+
+test('a corrupted or foreign blob is rejected with a clear message', () => {
+  const bytes = Detector.train(baseline(100), { seed: 3 }).serialize();
+  const flipped = Uint8Array.from(bytes);
+  flipped[flipped.length >> 1]! ^= 0x01;
+  assert.throws(() => Detector.deserialize(flipped), /checksum mismatch/);
+  assert.throws(() => Detector.deserialize(new Uint8Array(100)), /not a nids model/);
+  assert.throws(() => Detector.deserialize(bytes.subarray(0, bytes.length - 1)), /checksum|corrupted/);
+});
+
+test('parameters are validated once, naming the parameter', () => {
+  assert.throws(() => Detector.train(baseline(10), { nEstimators: 0 }), (e: Error) => e instanceof ParameterError && /n_estimators/.test(e.message));
+  assert.throws(() => Detector.train(baseline(10), { contamination: 0.9 }), /contamination/);
+});
+
+test('the seed featurizer scores the raw 5-tuple', () => {
+  const d = Detector.train(baseline(200), { featurizer: 'seed', seed: 1 });
+  assert.deepEqual(d.featureNames, ['src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol']);
+  assert.equal(d.score([scan]).length, 1);
+});
