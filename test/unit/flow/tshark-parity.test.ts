@@ -1,0 +1,127 @@
+// Flow counts and per-direction packets and bytes equal tshark's conversation statistics
+// on real captures this test makes with tcpdump on loopback.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import dgram from 'node:dgram';
+import { flowsFromPcap } from '../../../lib/flow/from-pcap.ts';
+import type { Flow } from '../../../lib/flow/record.ts';
+import { tsharkConversations } from '../../helpers/tshark.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'nids-tshark-'));
+const TCP_PORT = 18_990 + Math.floor(Math.random() * 5);
+const UDP_PORT = TCP_PORT + 10;
+const LINK_HEADER = 14; // tcpdump on lo writes Ethernet framing
+
+async function capture(file: string, filter: string, traffic: () => Promise<void>): Promise<void> {
+  const dump: ChildProcess = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('tcpdump did not start (is it installed, are we root?)')), 10_000);
+    dump.stderr!.on('data', (d: Buffer) => {
+      if (d.toString().includes('listening on')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  try {
+    await traffic();
+    // Let libpcap hand over the last packets before it is told to stop.
+    await new Promise((r) => setTimeout(r, 1000));
+  } finally {
+    dump.kill('SIGINT');
+    await new Promise((r) => dump.on('exit', r));
+  }
+}
+
+async function tcpTraffic(n: number): Promise<void> {
+  const server = net.createServer((s) => {
+    s.on('data', (d) => s.write(Buffer.concat([d, d])));
+    s.on('end', () => s.end());
+  });
+  await new Promise<void>((r) => server.listen(TCP_PORT, '127.0.0.1', r));
+  for (let i = 0; i < n; i++) {
+    await new Promise<void>((resolve, reject) => {
+      const c = net.connect(TCP_PORT, '127.0.0.1', () => {
+        c.write('x'.repeat(100 * (i + 1)));
+        setTimeout(() => c.end(), 5);
+      });
+      c.on('data', () => {});
+      c.on('error', reject);
+      c.on('close', () => resolve());
+    });
+  }
+  await new Promise((r) => server.close(r));
+}
+
+async function udpTraffic(clients: number, messages: number): Promise<void> {
+  const server = dgram.createSocket('udp4');
+  server.on('message', (m, r) => server.send(m, r.port, r.address));
+  await new Promise<void>((r) => server.bind(UDP_PORT, '127.0.0.1', r));
+  for (let c = 0; c < clients; c++) {
+    const sock = dgram.createSocket('udp4');
+    let got = 0;
+    const done = new Promise<void>((r) => sock.on('message', () => ++got === messages && r()));
+    for (let i = 0; i < messages; i++) sock.send(Buffer.alloc(20 + i * 10, 1), UDP_PORT, '127.0.0.1');
+    await Promise.race([done, new Promise((r) => setTimeout(r, 2000))]);
+    sock.close();
+  }
+  server.close();
+}
+
+const pcap = join(dir, 'lo.pcap');
+const flows: Flow[] = [];
+
+before(async () => {
+  await capture(pcap, `tcp port ${TCP_PORT} or udp port ${UDP_PORT}`, async () => {
+    await tcpTraffic(25);
+    await udpTraffic(6, 8);
+  });
+  // Conversation statistics ignore timeouts: make ours long enough not to split anything.
+  await flowsFromPcap(pcap, { sensorId: 't', idleTimeoutS: 3600, activeTimeoutS: 3600 }, (f) => flows.push(f));
+});
+
+after(() => undefined);
+
+for (const kind of ['tcp', 'udp'] as const) {
+  test(`${kind}: flows and per-direction packets/bytes equal tshark -z conv,${kind}`, () => {
+    const convs = tsharkConversations(pcap, kind);
+    const ours = flows.filter((f) => f.protocol === (kind === 'tcp' ? 6 : 17));
+    // UDP clients may reuse an ephemeral port, and one 5-tuple is one conversation.
+    assert.ok(convs.length >= (kind === 'tcp' ? 25 : 1), `tshark saw only ${convs.length} ${kind} conversations`);
+    assert.equal(ours.length, convs.length, `flow count: nids ${ours.length}, tshark ${convs.length}`);
+    for (const c of convs) {
+      const f = ours.find((x) => {
+        const a = `${x.src_ip}:${x.src_port}`;
+        const b = `${x.dst_ip}:${x.dst_port}`;
+        return (a === c.a && b === c.b) || (a === c.b && b === c.a);
+      });
+      assert.ok(f, `no flow for ${c.a} <-> ${c.b}`);
+      const aIsSrc = `${f.src_ip}:${f.src_port}` === c.a;
+      const [pktsAtoB, pktsBtoA] = aIsSrc ? [f.packets_fwd, f.packets_rev] : [f.packets_rev, f.packets_fwd];
+      const [bytesAtoB, bytesBtoA] = aIsSrc ? [f.bytes_fwd, f.bytes_rev] : [f.bytes_rev, f.bytes_fwd];
+      assert.equal(pktsAtoB, c.framesAtoB, `${c.a} -> ${c.b} packets`);
+      assert.equal(pktsBtoA, c.framesBtoA, `${c.b} -> ${c.a} packets`);
+      // tshark counts frame bytes; we count IP bytes: the difference is the link header.
+      if (c.bytesAtoB !== null) assert.equal(bytesAtoB + LINK_HEADER * pktsAtoB, c.bytesAtoB, `${c.a} -> ${c.b} bytes`);
+      if (c.bytesBtoA !== null) assert.equal(bytesBtoA + LINK_HEADER * pktsBtoA, c.bytesBtoA, `${c.b} -> ${c.a} bytes`);
+    }
+  });
+}
+
+test('tcp flows end with FIN, complete their handshake and carry a Community ID', () => {
+  const tcp = flows.filter((f) => f.protocol === 6);
+  for (const f of tcp) {
+    assert.equal(f.dst_port, TCP_PORT, 'the initiator is the client');
+    assert.equal(f.handshake_complete, true);
+    assert.equal(f.end_reason, 'fin');
+    assert.equal(f.syn_count, 1);
+    assert.equal(f.synack_count, 1);
+    assert.match(f.community_id, /^1:[A-Za-z0-9+/]{27}=$/);
+    assert.ok(f.payload_bytes_rev === 2 * f.payload_bytes_fwd, 'the echo server doubles what it gets');
+  }
+});
