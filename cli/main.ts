@@ -10,6 +10,7 @@ const COMMANDS: Record<string, Command> = {
   demo: { summary: 'Simulate a small network with attacks and analyze it end to end (no services needed).', load: () => import('./demo.ts') },
   analyze: { summary: 'Embedded mode: learn from a baseline pcap, score an input pcap, write CSV + plot.', load: () => import('./analyze.ts') },
   simulate: { summary: 'Write a pcap of benign traffic and selected attacks, with a ground-truth file.', load: () => import('./simulate.ts') },
+  eval: { summary: 'Score a labeled CSV against a simulation\'s ground truth (recall, false alarms).', load: () => import('./eval.ts') },
   sensor: { summary: 'Service: packets -> flows -> Kafka (nids.flows.v1).', load: () => import('../services/sensor/main.ts') },
   trainer: { summary: 'Service: baseline window from Kafka -> Isolation Forest -> Redis (active model).', load: () => import('../services/trainer/main.ts') },
   scorer: { summary: 'Service: flows -> scores with the active model -> nids.scored.v1 + nids.anomalies.v1.', load: () => import('../services/scorer/main.ts') },

@@ -38,32 +38,26 @@ const isDns = (f: Flow) => f.dns_qtype >= 0;
 /** -log10 of the (smoothed) share in the baseline: 0 for the most common, ~log10(N) for unseen. */
 const rarity = (count: number, total: number) => -Math.log10((count + 1) / (total + 2));
 
+// Kept deliberately short: an isolation tree draws one feature per split, so every weak
+// feature dilutes the strong ones. Each feature here separates some attack family.
 const BEHAVIORAL: FeatureDef[] = [
   { name: 'duration_s', label: 'flow duration (s)', log: true, raw: (f) => (f.ts_end - f.ts_start) / 1e6 },
-  { name: 'packets_fwd', label: 'packets sent by the initiator', log: true, raw: (f) => f.packets_fwd },
-  { name: 'packets_rev', label: 'packets sent by the responder', log: true, raw: (f) => f.packets_rev },
-  { name: 'bytes_fwd', label: 'bytes sent by the initiator', log: true, raw: (f) => f.bytes_fwd },
-  { name: 'bytes_rev', label: 'bytes sent by the responder', log: true, raw: (f) => f.bytes_rev },
+  { name: 'packets', label: 'packets (both directions)', log: true, raw: (f) => packets(f) },
+  { name: 'bytes', label: 'bytes (both directions)', log: true, raw: (f) => f.bytes_fwd + f.bytes_rev },
   { name: 'mean_packet_size', label: 'mean packet size (bytes)', log: true, raw: (f) => f.pkt_size_mean },
   { name: 'rev_fwd_byte_ratio', label: 'responder/initiator byte ratio', log: true, raw: (f) => (f.bytes_rev + 1) / (f.bytes_fwd + 1) },
   { name: 'syn_share', label: 'share of SYN packets', log: false, raw: (f) => share(f.syn_count, f) },
   { name: 'rst_share', label: 'share of RST packets', log: false, raw: (f) => share(f.rst_count, f) },
-  { name: 'fin_share', label: 'share of FIN packets', log: false, raw: (f) => share(f.fin_count, f) },
   { name: 'tcp_handshake_incomplete', label: 'TCP handshake incomplete (1 = yes)', log: false, raw: (f) => (f.protocol === 6 && !f.handshake_complete ? 1 : 0) },
-  { name: 'protocol_class', label: 'protocol class (0 TCP, 1 UDP, 2 ICMP, 3 other)', log: false, raw: (f) => (f.protocol === 6 ? 0 : f.protocol === 17 ? 1 : f.protocol === 1 || f.protocol === 58 ? 2 : 3) },
-  { name: 'dst_port_class', label: 'dst port class (0 well-known, 1 registered, 2 ephemeral, 3 none)', log: false, raw: (f) => (f.protocol !== 6 && f.protocol !== 17 ? 3 : f.dst_port < 1024 ? 0 : f.dst_port < 49152 ? 1 : 2) },
   { name: 'dst_port_rarity', label: 'rarity of the dst port in the baseline (-log10 share)', log: false, raw: (f, c) => rarity(c.state.portCounts[`${f.protocol}/${f.dst_port}`] ?? 0, c.state.flows) },
-  { name: 'src_internal', label: 'source is internal (1 = yes)', log: false, raw: (f, c) => (c.internal.has(f.src_ip) ? 1 : 0) },
-  { name: 'dst_internal', label: 'destination is internal (1 = yes)', log: false, raw: (f, c) => (c.internal.has(f.dst_ip) ? 1 : 0) },
+  { name: 'direction', label: 'direction (0 internal, 1 outbound, 2 inbound, 3 external)', log: false, raw: (f, c) => (c.internal.has(f.src_ip) ? (c.internal.has(f.dst_ip) ? 0 : 1) : c.internal.has(f.dst_ip) ? 2 : 3) },
   { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports },
   { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts },
   { name: 'src_syn_only_share', label: "share of the source's flows that were SYN-only", log: false, raw: (f) => f.ctx_src_syn_only_share },
   { name: 'src_flows_per_s', label: 'flows per second from the source', log: true, raw: (f) => f.ctx_src_flows_per_s },
   { name: 'dns_qname_len', label: 'DNS query name length', log: false, raw: (f) => (isDns(f) ? f.dns_qname_len : 0) },
-  { name: 'dns_label_count', label: 'DNS query labels', log: false, raw: (f) => (isDns(f) ? f.dns_label_count : 0) },
   { name: 'dns_qname_entropy', label: 'DNS query name entropy (bits/char)', log: false, raw: (f) => (isDns(f) ? f.dns_qname_entropy : 0) },
   { name: 'dns_qtype_rarity', label: 'rarity of the DNS query type in the baseline (-log10 share)', log: false, raw: (f, c) => (isDns(f) ? rarity(c.state.qtypeCounts[String(f.dns_qtype)] ?? 0, c.state.dnsFlows) : 0) },
-  { name: 'iat_mean_ms', label: 'mean packet inter-arrival (ms)', log: true, raw: (f) => f.iat_mean_us / 1000 },
 ];
 
 // The seed's method, per flow: the raw numeric 5-tuple, for side-by-side evaluations.
@@ -86,7 +80,7 @@ const DEFS: Record<FeaturizerName, FeatureDef[]> = { behavioral: BEHAVIORAL, see
 
 /** Changes whenever the feature list changes, so a model never meets vectors it was not trained on. */
 export const FEATURE_VERSIONS: Record<FeaturizerName, string> = {
-  behavioral: `behavioral-1:${BEHAVIORAL.length}`,
+  behavioral: `behavioral-2:${BEHAVIORAL.length}`,
   seed: `seed-1:${SEED.length}`,
 };
 
