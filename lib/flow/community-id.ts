@@ -1,20 +1,19 @@
 // Community ID v1 (https://github.com/corelight/community-id-spec): a hash of the flow's
 // 5-tuple that Zeek, Suricata and others compute the same way, so an alert pivots to
-// their records. Computed once per exported flow.
+// their records. Computed once per exported flow, not per packet.
 import { createHash } from 'node:crypto';
+import { icmpDstPort, icmpIsTwoWay } from '../packet/decode.ts';
 
-// ICMP types with a reply type: the tuple is ordered as if the reply came back.
-const ICMP4_PAIRS: Record<number, number> = { 8: 0, 0: 8, 13: 14, 14: 13, 15: 16, 16: 15, 17: 18, 18: 17, 10: 9, 9: 10 };
-const ICMP6_PAIRS: Record<number, number> = { 128: 129, 129: 128, 133: 134, 134: 133, 135: 136, 136: 135, 130: 131, 131: 130, 144: 145, 145: 144, 146: 147, 147: 146 };
-
-function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
-  return 0;
+/** Orders addresses (and ports on a tie) as the spec does: byte-wise, then numerically. */
+function less(a: Uint8Array, b: Uint8Array, pa: number, pb: number): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return a[i]! < b[i]!;
+  return pa < pb;
 }
 
 /**
  * @param src,dst addresses: 4 bytes (IPv4) or 16 bytes (IPv6)
- * @param sport,dport ports, or ICMP type and code
+ * @param sport,dport ports; ICMP/ICMPv6: type and code
+ * @param seed the spec's 16-bit seed (0 unless all tools in a deployment agree on another)
  */
 export function communityId(src: Uint8Array, dst: Uint8Array, protocol: number, sport: number, dport: number, seed = 0): string {
   let a = src;
@@ -23,31 +22,24 @@ export function communityId(src: Uint8Array, dst: Uint8Array, protocol: number, 
   let pb = dport;
   let oneWay = false;
   if (protocol === 1 || protocol === 58) {
-    const pairs = protocol === 1 ? ICMP4_PAIRS : ICMP6_PAIRS;
-    const reply = pairs[sport];
-    if (reply === undefined) oneWay = true;
-    else {
-      pb = reply;
-    }
-    // For ICMP the "ports" are type and the mapped counterpart (or the code for one-way types).
-    if (oneWay) pb = dport;
+    // Port equivalents: (type, counterpart type) for request/reply pairs, else (type, code)
+    // and one-way, i.e. never reordered.
+    pb = icmpDstPort(protocol, sport, dport);
+    oneWay = !icmpIsTwoWay(protocol, sport);
   }
-  const c = compare(a, b);
-  if (!oneWay && (c > 0 || (c === 0 && pa > pb))) {
+  if (!oneWay && !less(a, b, pa, pb)) {
     [a, b] = [b, a];
     [pa, pb] = [pb, pa];
   }
   const hasPorts = protocol === 6 || protocol === 17 || protocol === 132 || protocol === 1 || protocol === 58;
   const buf = Buffer.alloc(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
-  let o = 0;
-  buf.writeUInt16BE(seed, o);
-  o += 2;
+  let o = buf.writeUInt16BE(seed & 0xffff, 0);
   buf.set(a, o);
   o += a.length;
   buf.set(b, o);
   o += b.length;
   buf[o++] = protocol;
-  buf[o++] = 0;
+  buf[o++] = 0; // padding
   if (hasPorts) {
     buf.writeUInt16BE(pa, o);
     buf.writeUInt16BE(pb, o + 2);

@@ -7,7 +7,7 @@ import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
 import { Decoder, DecodeError, PacketInfo, TcpFlag, formatAddress, DECODE_ERROR_NAMES } from '../packet/decode.ts';
-import { DnsInfo, entropy, parseDns } from '../packet/dns.ts';
+import { DnsInfo, dnsName, entropy, parseDns } from '../packet/dns.ts';
 import { communityId } from './community-id.ts';
 import { SourceContext, type ContextValues } from './context.ts';
 
@@ -346,12 +346,12 @@ export class FlowTable implements PacketHandler {
     if ((p.protocol === 17 || p.protocol === 6) && (p.srcPort === 53 || p.dstPort === 53) && p.payloadCaptured > 0) {
       if (parseDns(data, p.payloadOffset, p.payloadCaptured, this.dns, p.protocol === 6)) {
         if (!this.dns.isResponse && this.dnsName[s] === null) {
-          this.dnsName[s] = this.dns.qname;
+          this.dnsName[s] = dnsName(data, this.dns);
           this.dnsQtype[s] = this.dns.qtype;
         } else if (this.dns.isResponse) {
           if (this.dnsRcode[s]! < 0) this.dnsRcode[s] = this.dns.rcode;
           if (this.dnsName[s] === null) {
-            this.dnsName[s] = this.dns.qname;
+            this.dnsName[s] = dnsName(data, this.dns);
             this.dnsQtype[s] = this.dns.qtype;
           }
         }

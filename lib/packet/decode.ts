@@ -2,6 +2,12 @@
 // Link types Ethernet (with 802.1Q/QinQ), Linux cooked SLL/SLL2, raw IP and BSD loopback;
 // IPv4 (options, fragments) and IPv6 (extension headers); TCP, UDP, ICMP, ICMPv6.
 // A packet that cannot be decoded is counted by reason and skipped, never thrown.
+//
+// Fragments (no reassembly, on purpose: it needs per-datagram state an attacker controls):
+// a first fragment carries the transport header, so it decodes normally, with its own IP
+// length, and is attributed to its flow. A later fragment has no ports to find the flow
+// by: it is counted (`fragments`, and the 'non_first_fragment' reason) and skipped, so
+// a fragmented datagram's later bytes are missing from its flow's byte counts.
 import { LinkType } from '../pcap/types.ts';
 
 export const DecodeError = {
@@ -14,48 +20,93 @@ export const DecodeError = {
   TRUNCATED_TRANSPORT: 6,
   FRAGMENT: 7,
   BAD_IPV6_EXTENSION: 8,
+  BAD_TRANSPORT_HEADER: 9,
 } as const;
 
-export const DECODE_ERROR_NAMES = ['none', 'unsupported_link', 'truncated_link', 'not_ip', 'truncated_ip', 'bad_ip_header', 'truncated_transport', 'non_first_fragment', 'bad_ipv6_extension'] as const;
+/** Names of the DecodeError codes, by code (index 0 is success). */
+export const DECODE_ERROR_NAMES = [
+  'none',
+  'unsupported_link',
+  'truncated_link',
+  'not_ip',
+  'truncated_ip',
+  'bad_ip_header',
+  'truncated_transport',
+  'non_first_fragment',
+  'bad_ipv6_extension',
+  'bad_transport_header',
+] as const;
 
 export const TcpFlag = { FIN: 0x01, SYN: 0x02, RST: 0x04, PSH: 0x08, ACK: 0x10, URG: 0x20 } as const;
 
 export class PacketInfo {
   ipVersion = 0;
-  /** Addresses: 4 or 16 significant bytes. */
+  /** Addresses: the first 4 (IPv4) or 16 (IPv6) bytes are meaningful; the rest is stale. */
   readonly src = new Uint8Array(16);
   readonly dst = new Uint8Array(16);
   protocol = 0;
+  /** TCP/UDP ports; ICMP: type and its Community ID counterpart (see icmpPorts). */
   srcPort = 0;
   dstPort = 0;
   tcpFlags = 0;
-  /** IP bytes (header included), as the IP header says. */
+  /** IP bytes (header included) as the IP header says: the size on the wire, even if snapped. */
   ipLength = 0;
+  /** Transport payload bytes as the headers say. */
   payloadLength = 0;
   /** Offset of the transport payload in the buffer, and how much of it was captured. */
   payloadOffset = 0;
   payloadCaptured = 0;
   /** A first fragment (ports present, more fragments follow). */
   firstFragment = false;
-  /** ICMP type/code (also in srcPort/dstPort, as Community ID maps them). */
+  /** ICMP type and code as sent; -1 when not ICMP. */
   icmpType = -1;
   icmpCode = -1;
 }
 
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
-const VLAN_TAGS = new Set([0x8100, 0x88a8, 0x9100]);
+
+// ICMP message types that come in request/reply pairs, mapped to their counterpart, exactly
+// as Community ID v1 (and Zeek) define them. -1: a one-way type.
+const ICMP4_COUNTERPART = new Int16Array(256).fill(-1);
+const ICMP6_COUNTERPART = new Int16Array(256).fill(-1);
+for (const [a, b] of [[8, 0], [13, 14], [15, 16], [10, 9], [17, 18]] as const) {
+  ICMP4_COUNTERPART[a] = b;
+  ICMP4_COUNTERPART[b] = a;
+}
+for (const [a, b] of [[128, 129], [133, 134], [135, 136], [130, 131], [139, 140], [144, 145]] as const) {
+  ICMP6_COUNTERPART[a] = b;
+  ICMP6_COUNTERPART[b] = a;
+}
+
+/**
+ * Community ID's port equivalents for ICMP: a paired type gives (type, counterpart) so a
+ * request and its reply are the two directions of one flow; a one-way type gives
+ * (type, code). Returns the destination "port"; the source "port" is the type.
+ */
+export function icmpDstPort(protocol: number, type: number, code: number): number {
+  const c = (protocol === 1 ? ICMP4_COUNTERPART : ICMP6_COUNTERPART)[type]!;
+  return c >= 0 ? c : code;
+}
+
+/** True when an ICMP type has a reply counterpart (Community ID "two-way"). */
+export function icmpIsTwoWay(protocol: number, type: number): boolean {
+  return (protocol === 1 ? ICMP4_COUNTERPART : ICMP6_COUNTERPART)[type & 0xff]! >= 0;
+}
 
 export class Decoder {
-  /** Packets that failed, by DecodeError code. */
+  /** Packets that failed, by DecodeError code (index 0 unused). */
   readonly errors = new Float64Array(DECODE_ERROR_NAMES.length);
-  /** First fragments seen (their ports are used) and non-first fragments skipped. */
+  /** Fragments seen: first fragments (decoded, with ports) and later ones (skipped). */
   fragments = 0;
+  /** Packets decoded successfully. */
+  decoded = 0;
 
-  /** Decodes into `out`; returns DecodeError.NONE or the reason it could not. */
+  /** Decodes b[off, off + len) into `out`; returns DecodeError.NONE or the reason it could not. */
   decode(b: Uint8Array, off: number, len: number, linkType: number, out: PacketInfo): number {
     const r = this.decodeLink(b, off, off + len, linkType, out);
-    if (r !== DecodeError.NONE) this.errors[r]!++;
+    if (r === DecodeError.NONE) this.decoded++;
+    else this.errors[r]!++;
     return r;
   }
 
@@ -67,7 +118,8 @@ export class Decoder {
         if (end - p < 14) return DecodeError.TRUNCATED_LINK;
         etherType = (b[p + 12]! << 8) | b[p + 13]!;
         p += 14;
-        while (VLAN_TAGS.has(etherType)) {
+        // 802.1Q, 802.1ad (QinQ) and the older 0x9100: any depth, each tag 4 bytes.
+        while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
           if (end - p < 4) return DecodeError.TRUNCATED_LINK;
           etherType = (b[p + 2]! << 8) | b[p + 3]!;
           p += 4;
@@ -85,18 +137,21 @@ export class Decoder {
         break;
       case LinkType.NULL: {
         if (end - p < 4) return DecodeError.TRUNCATED_LINK;
-        // Host byte order of the capturing machine: accept either.
+        // The address family in the capturing host's byte order: accept either. AF_INET6
+        // differs by OS: 10 Linux, 24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS.
         const fam = b[p]! | b[p + 3]!;
         p += 4;
-        etherType = fam === 2 ? ETH_IPV4 : fam === 24 || fam === 28 || fam === 30 ? ETH_IPV6 : 0;
+        etherType = fam === 2 ? ETH_IPV4 : fam === 24 || fam === 28 || fam === 30 || fam === 10 ? ETH_IPV6 : 0;
         break;
       }
       case LinkType.RAW:
       case LinkType.IPV4:
-      case LinkType.IPV6:
+      case LinkType.IPV6: {
         if (end - p < 1) return DecodeError.TRUNCATED_LINK;
-        etherType = b[p]! >> 4 === 4 ? ETH_IPV4 : b[p]! >> 4 === 6 ? ETH_IPV6 : 0;
+        const v = b[p]! >> 4;
+        etherType = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : 0;
         break;
+      }
       default:
         return DecodeError.UNSUPPORTED_LINK;
     }
@@ -111,126 +166,134 @@ export class Decoder {
     const ihl = (vihl & 0x0f) * 4;
     if (vihl >> 4 !== 4 || ihl < 20) return DecodeError.BAD_IP_HEADER;
     if (end - p < ihl) return DecodeError.TRUNCATED_IP;
-    const total = (b[p + 2]! << 8) | b[p + 3]!;
+    let total = (b[p + 2]! << 8) | b[p + 3]!;
+    // 0 is what a capture of TCP segmentation offload shows: the NIC fills it in later.
+    if (total === 0) total = end - p;
     if (total < ihl) return DecodeError.BAD_IP_HEADER;
     const fragField = (b[p + 6]! << 8) | b[p + 7]!;
-    const fragOffset = fragField & 0x1fff;
-    const moreFragments = (fragField & 0x2000) !== 0;
     out.ipVersion = 4;
     out.protocol = b[p + 9]!;
-    out.src.fill(0);
-    out.dst.fill(0);
-    for (let i = 0; i < 4; i++) {
-      out.src[i] = b[p + 12 + i]!;
-      out.dst[i] = b[p + 16 + i]!;
-    }
+    const src = out.src;
+    const dst = out.dst;
+    src[0] = b[p + 12]!;
+    src[1] = b[p + 13]!;
+    src[2] = b[p + 14]!;
+    src[3] = b[p + 15]!;
+    dst[0] = b[p + 16]!;
+    dst[1] = b[p + 17]!;
+    dst[2] = b[p + 18]!;
+    dst[3] = b[p + 19]!;
     out.ipLength = total;
     out.firstFragment = false;
-    if (fragOffset !== 0) {
-      // Without reassembly a later fragment has no ports to tie it to a flow.
+    if ((fragField & 0x3fff) !== 0) {
       this.fragments++;
-      return DecodeError.FRAGMENT;
-    }
-    if (moreFragments) {
-      this.fragments++;
+      if ((fragField & 0x1fff) !== 0) return DecodeError.FRAGMENT;
       out.firstFragment = true;
     }
-    return this.decodeTransport(b, p + ihl, Math.min(end, p + total), total - ihl, out);
+    const l4End = p + total < end ? p + total : end;
+    return this.decodeTransport(b, p + ihl, l4End, total - ihl, out);
   }
 
   private decodeIPv6(b: Uint8Array, p: number, end: number, out: PacketInfo): number {
     if (end - p < 40) return DecodeError.TRUNCATED_IP;
     if (b[p]! >> 4 !== 6) return DecodeError.BAD_IP_HEADER;
-    const payloadLen = (b[p + 4]! << 8) | b[p + 5]!;
+    let payloadLen = (b[p + 4]! << 8) | b[p + 5]!;
+    // 0: a jumbogram (or offload); take what was captured.
+    if (payloadLen === 0) payloadLen = end - p - 40;
     let next = b[p + 6]!;
     out.ipVersion = 6;
+    const src = out.src;
+    const dst = out.dst;
     for (let i = 0; i < 16; i++) {
-      out.src[i] = b[p + 8 + i]!;
-      out.dst[i] = b[p + 24 + i]!;
+      src[i] = b[p + 8 + i]!;
+      dst[i] = b[p + 24 + i]!;
     }
     out.ipLength = 40 + payloadLen;
     out.firstFragment = false;
+    const l4Limit = p + 40 + payloadLen < end ? p + 40 + payloadLen : end;
     let q = p + 40;
     let remaining = payloadLen;
+    // Extension headers: hop-by-hop 0, routing 43, fragment 44, AH 51, destination options 60.
+    // Bounded so a crafted chain cannot loop long.
     for (let hops = 0; hops < 16; hops++) {
-      if (next === 0 || next === 43 || next === 60 || next === 51 || next === 44) {
-        if (end - q < 8) return DecodeError.TRUNCATED_IP;
-        let hlen: number;
-        if (next === 44) {
-          const fragOffset = ((b[q + 2]! << 8) | b[q + 3]!) >> 3;
-          this.fragments++;
-          if (fragOffset !== 0) return DecodeError.FRAGMENT;
-          out.firstFragment = true;
-          hlen = 8;
-        } else if (next === 51) hlen = (b[q + 1]! + 2) * 4;
-        else hlen = (b[q + 1]! + 1) * 8;
-        if (hlen > remaining) return DecodeError.BAD_IPV6_EXTENSION;
-        next = b[q]!;
-        q += hlen;
-        remaining -= hlen;
-        continue;
+      if (next !== 0 && next !== 43 && next !== 44 && next !== 51 && next !== 60) {
+        out.protocol = next;
+        return this.decodeTransport(b, q, l4Limit, remaining, out);
       }
-      out.protocol = next;
-      return this.decodeTransport(b, q, Math.min(end, p + 40 + payloadLen), remaining, out);
+      if (l4Limit - q < 8) return remaining < 8 ? DecodeError.BAD_IPV6_EXTENSION : DecodeError.TRUNCATED_IP;
+      let hlen: number;
+      if (next === 44) {
+        const fragField = (b[q + 2]! << 8) | b[q + 3]!;
+        this.fragments++;
+        if (fragField >> 3 !== 0) return DecodeError.FRAGMENT;
+        out.firstFragment = (fragField & 1) !== 0;
+        hlen = 8;
+      } else if (next === 51) hlen = (b[q + 1]! + 2) * 4;
+      else hlen = (b[q + 1]! + 1) * 8;
+      if (hlen > remaining) return DecodeError.BAD_IPV6_EXTENSION;
+      next = b[q]!;
+      q += hlen;
+      remaining -= hlen;
     }
     return DecodeError.BAD_IPV6_EXTENSION;
   }
 
+  /** p: start of the transport header; end: end of captured IP payload; l4Length: per the IP header. */
   private decodeTransport(b: Uint8Array, p: number, end: number, l4Length: number, out: PacketInfo): number {
     out.tcpFlags = 0;
     out.icmpType = -1;
     out.icmpCode = -1;
+    let hdr: number;
     switch (out.protocol) {
       case 6: {
         if (end - p < 20) return DecodeError.TRUNCATED_TRANSPORT;
+        hdr = (b[p + 12]! >> 4) * 4;
+        if (hdr < 20 || hdr > l4Length) return DecodeError.BAD_TRANSPORT_HEADER;
         out.srcPort = (b[p]! << 8) | b[p + 1]!;
         out.dstPort = (b[p + 2]! << 8) | b[p + 3]!;
-        const doff = (b[p + 12]! >> 4) * 4;
         out.tcpFlags = b[p + 13]!;
-        const hdr = Math.max(20, doff);
-        out.payloadLength = Math.max(0, l4Length - hdr);
-        out.payloadOffset = p + hdr;
-        out.payloadCaptured = Math.max(0, end - p - hdr);
-        return DecodeError.NONE;
+        break;
       }
-      case 17: {
+      case 17:
         if (end - p < 8) return DecodeError.TRUNCATED_TRANSPORT;
+        if (l4Length < 8) return DecodeError.BAD_TRANSPORT_HEADER;
+        hdr = 8;
         out.srcPort = (b[p]! << 8) | b[p + 1]!;
         out.dstPort = (b[p + 2]! << 8) | b[p + 3]!;
-        out.payloadLength = Math.max(0, l4Length - 8);
-        out.payloadOffset = p + 8;
-        out.payloadCaptured = Math.max(0, end - p - 8);
-        return DecodeError.NONE;
-      }
+        break;
       case 1:
       case 58: {
         if (end - p < 4) return DecodeError.TRUNCATED_TRANSPORT;
-        out.icmpType = b[p]!;
-        out.icmpCode = b[p + 1]!;
-        out.srcPort = out.icmpType;
-        out.dstPort = out.icmpCode;
-        out.payloadLength = Math.max(0, l4Length - 8);
-        out.payloadOffset = p + 8;
-        out.payloadCaptured = Math.max(0, end - p - 8);
-        return DecodeError.NONE;
+        hdr = l4Length < 8 ? l4Length : 8;
+        const type = b[p]!;
+        const code = b[p + 1]!;
+        out.icmpType = type;
+        out.icmpCode = code;
+        out.srcPort = type;
+        out.dstPort = icmpDstPort(out.protocol, type, code);
+        break;
       }
       default:
         // Other protocols still make flows, on addresses alone.
+        hdr = 0;
         out.srcPort = 0;
         out.dstPort = 0;
-        out.payloadLength = l4Length;
-        out.payloadOffset = p;
-        out.payloadCaptured = Math.max(0, end - p);
-        return DecodeError.NONE;
     }
+    out.payloadLength = l4Length - hdr;
+    // A payload cut off by the snap length: offset at the capture's end, nothing captured.
+    const payloadAt = p + hdr < end ? p + hdr : end;
+    out.payloadOffset = payloadAt;
+    out.payloadCaptured = end - payloadAt;
+    return DecodeError.NONE;
   }
 }
 
-export function formatAddress(a: Uint8Array, version: number): string {
-  if (version === 4) return `${a[0]}.${a[1]}.${a[2]}.${a[3]}`;
+/** Dotted quad or RFC 5952 text of the first 4 or 16 bytes of `a`. */
+export function formatAddress(a: Uint8Array, version: number, offset = 0): string {
+  if (version === 4) return `${a[offset]}.${a[offset + 1]}.${a[offset + 2]}.${a[offset + 3]}`;
   const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((a[i]! << 8) | a[i + 1]!).toString(16));
-  // RFC 5952: compress the longest run (>= 2) of zero groups.
+  for (let i = 0; i < 16; i += 2) groups.push(((a[offset + i]! << 8) | a[offset + i + 1]!).toString(16));
+  // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on a tie.
   let best = -1;
   let bestLen = 1;
   for (let i = 0; i < 8; ) {

@@ -1,70 +1,104 @@
 // Just enough DNS for behavioral features: the first question's name and type, and the
-// response code. Bounds-checked everywhere; a malformed message yields ok = false.
+// response code. Bounds-checked everywhere, compression pointers followed a bounded number
+// of times; a malformed message yields false, never an exception. Parsing allocates
+// nothing: the name is read into a string only by dnsName(), which the flow table calls
+// once per flow.
 
 export class DnsInfo {
   ok = false;
   isResponse = false;
   rcode = -1;
   qtype = -1;
-  qname = '';
+  /** Where the message starts (after a TCP length prefix), and the question name's offset. */
+  msgStart = 0;
+  nameOffset = 0;
+  end = 0;
+  /** Name length in text form (dots between labels, no trailing dot) and label count. */
+  nameLength = 0;
+  labels = 0;
 }
 
 const MAX_NAME = 255;
+const MAX_POINTERS = 16;
 
 /** Parses a DNS message at b[off, off + len); over TCP pass `tcp` to skip the length prefix. */
 export function parseDns(b: Uint8Array, off: number, len: number, out: DnsInfo, tcp = false): boolean {
   out.ok = false;
-  let p = off + (tcp ? 2 : 0);
-  const end = off + len;
-  if (end - p < 12) return false;
-  const start = p;
-  const flags = (b[p + 2]! << 8) | b[p + 3]!;
-  const qdcount = (b[p + 4]! << 8) | b[p + 5]!;
+  const start = off + (tcp ? 2 : 0);
+  const end = off + len > b.length ? b.length : off + len;
+  if (end - start < 12) return false;
+  const flags = (b[start + 2]! << 8) | b[start + 3]!;
+  const qdcount = (b[start + 4]! << 8) | b[start + 5]!;
+  if (qdcount < 1) return false;
   out.isResponse = (flags & 0x8000) !== 0;
   out.rcode = flags & 0x000f;
-  if (qdcount < 1) return false;
-  p += 12;
-  let name = '';
-  let jumped = false;
-  let q = p;
-  let hops = 0;
+  out.msgStart = start;
+  out.nameOffset = start + 12;
+  out.end = end;
+  // Walk the name: p is where the question continues after it (the first pointer ends it).
+  let q = start + 12;
+  let p = -1;
+  let pointers = 0;
+  let nameLength = 0;
+  let labels = 0;
   for (;;) {
     if (q >= end) return false;
     const l = b[q]!;
     if (l === 0) {
-      q++;
+      if (p < 0) p = q + 1;
       break;
     }
     if ((l & 0xc0) === 0xc0) {
-      if (q + 1 >= end || ++hops > 16) return false;
-      const target = start + (((l & 0x3f) << 8) | b[q + 1]!);
-      if (!jumped) p = q + 2;
-      jumped = true;
-      q = target;
+      if (q + 1 >= end || ++pointers > MAX_POINTERS) return false;
+      if (p < 0) p = q + 2;
+      q = start + (((l & 0x3f) << 8) | b[q + 1]!);
       continue;
     }
     if ((l & 0xc0) !== 0 || q + 1 + l > end) return false;
-    if (name.length + l + 1 > MAX_NAME) return false;
-    for (let i = 0; i < l; i++) {
-      const c = b[q + 1 + i]!;
-      name += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
-    }
-    name += '.';
+    nameLength += labels > 0 ? l + 1 : l;
+    labels++;
+    if (nameLength > MAX_NAME) return false;
     q += 1 + l;
   }
-  if (!jumped) p = q;
   if (end - p < 4) return false;
   out.qtype = (b[p]! << 8) | b[p + 1]!;
-  out.qname = name.length > 0 ? name.slice(0, -1) : '.';
+  out.nameLength = nameLength;
+  out.labels = labels;
   out.ok = true;
   return true;
+}
+
+/** The question name of a message parseDns accepted, lower-cased; "." for the root. */
+export function dnsName(b: Uint8Array, info: DnsInfo): string {
+  if (info.labels === 0) return '.';
+  let name = '';
+  let q = info.nameOffset;
+  // parseDns already validated this walk, so it ends within MAX_POINTERS jumps.
+  for (;;) {
+    const l = b[q]!;
+    if (l === 0) break;
+    if ((l & 0xc0) === 0xc0) {
+      q = info.msgStart + (((l & 0x3f) << 8) | b[q + 1]!);
+      continue;
+    }
+    if (name.length > 0) name += '.';
+    for (let i = 1; i <= l; i++) {
+      const c = b[q + i]!;
+      name += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c + 32 : c);
+    }
+    q += 1 + l;
+  }
+  return name;
 }
 
 /** Shannon entropy of a string's characters, in bits per character. */
 export function entropy(s: string): number {
   if (s.length === 0) return 0;
-  const counts = new Map<string, number>();
-  for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
+  const counts = new Map<number, number>();
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
   let h = 0;
   for (const n of counts.values()) {
     const p = n / s.length;
