@@ -1,10 +1,17 @@
-// Streaming reader of pcap and pcapng files: reads fixed-size chunks, so a multi-GB file
-// uses constant memory, and hands each packet to the handler as a view into the chunk.
-// Classic pcap in both byte orders with micro- or nanosecond timestamps; pcapng with
-// several interfaces, each with its own link type and timestamp resolution.
+// Streaming reader of pcap and pcapng files. The file is read in fixed-size chunks into one
+// buffer, so a multi-GB file uses constant memory; every complete record in the buffer is
+// handed to the handler synchronously, as a view into that buffer, before the next read.
+// Per packet there is no allocation and no promise: awaits happen once per chunk (back-
+// pressure through `drain`, progress, abort) and, when pacing a replay, only when the
+// next packet is due later than now.
+//
+// Formats: classic pcap in both byte orders with micro- or nanosecond timestamps; pcapng
+// in either byte order with several sections and interfaces, each interface with its own
+// link type, if_tsresol and if_tsoffset (Enhanced, Simple and obsolete Packet Blocks).
 import { open } from 'node:fs/promises';
 import type { PacketHandler } from './types.ts';
 
+/** The file's structure is broken: the message names the file and the byte offset. */
 export class PcapFormatError extends Error {
   override name = 'PcapFormatError';
 }
@@ -12,15 +19,19 @@ export class PcapFormatError extends Error {
 export interface ReadOptions {
   /** Awaited between chunks: lets a slow consumer apply back-pressure. */
   drain?: () => Promise<void> | undefined;
+  /** Called between chunks and once at the end. */
   onProgress?: (p: { bytesRead: number; totalBytes: number; packets: number }) => void;
+  /** Checked between chunks; reading then rejects with an AbortError. */
   signal?: AbortSignal;
-  /** 0: as fast as possible; N: real time x N, paced by packet timestamps. */
+  /** 0 (default): as fast as possible; N: real time x N, paced by packet timestamps. */
   replaySpeed?: number;
+  /** Bytes read at a time (default 1 MiB); the buffer grows only for a larger record. */
   chunkSize?: number;
 }
 
 export interface ReadResult {
   packets: number;
+  /** Captured bytes handed to the handler. */
   bytes: number;
   /** A last record cut short (a capture that was killed): counted, not an error. */
   truncatedRecords: number;
@@ -30,182 +41,314 @@ const PCAP_MAGIC_US = 0xa1b2c3d4;
 const PCAP_MAGIC_NS = 0xa1b23c4d;
 const PCAPNG_SHB = 0x0a0d0d0a;
 const PCAPNG_BOM = 0x1a2b3c4d;
+const PCAPNG_BOM_SWAPPED = 0x4d3c2b1a;
+const BLOCK_IDB = 1;
+const BLOCK_OPB = 2; // obsolete Packet Block
+const BLOCK_SPB = 3;
+const BLOCK_EPB = 6;
+/** Larger records are corruption, not packets (libpcap's own ceiling is 256 KiB). */
+const MAX_RECORD = 64 << 20;
+const TWO32 = 4294967296;
 
-interface Iface { linkType: number; /** multiply the raw timestamp by this to get microseconds */ tsToMicros: number }
+const FMT_UNKNOWN = 0;
+const FMT_PCAP = 1;
+const FMT_PCAPNG = 2;
 
+/**
+ * The format state machine, fed windows of bytes. parse() consumes every complete record
+ * in buf[start, end) and returns how many bytes it consumed; `need` then says how many
+ * bytes the next record needs from the first unconsumed byte.
+ */
+class CaptureParser {
+  format = FMT_UNKNOWN;
+  /** The file header (pcap) or a first section header (pcapng) has been read. */
+  headerDone = false;
+  private le = true;
+  private nanos = false;
+  private linkType = 0;
+  // pcapng interfaces of the current section: link type and timestamp conversion.
+  private ifLink: number[] = [];
+  /** Raw units per microsecond when >= 1 (exact integer division), else 0: use ifMul. */
+  private ifDiv: number[] = [];
+  private ifMul: number[] = [];
+  private ifOffsetUs: number[] = [];
+  private lastTs = 0;
+  packets = 0;
+  bytes = 0;
+  need = 4;
+  /** When pacing: milliseconds to wait before the next packet is due. */
+  waitMs = 0;
+  private paceTs = -1;
+  private paceWall = 0;
+
+  constructor(
+    private readonly name: string,
+    private readonly handler: PacketHandler,
+    private readonly speed: number,
+  ) {}
+
+  private fail(what: string, fileOffset: number): never {
+    throw new PcapFormatError(`${this.name}: ${what} at offset ${fileOffset}`);
+  }
+
+  parse(buf: Uint8Array, dv: DataView, start: number, end: number, fileOffset: number): number {
+    let p = start;
+    if (this.format === FMT_UNKNOWN) {
+      if (end - p < 4) return 0;
+      const magic = dv.getUint32(p, false);
+      if (magic === PCAPNG_SHB) this.format = FMT_PCAPNG;
+      else {
+        if (end - p < 24) {
+          this.need = 24;
+          return 0;
+        }
+        const le = dv.getUint32(p, true);
+        if (le === PCAP_MAGIC_US || le === PCAP_MAGIC_NS) this.le = true;
+        else if (magic === PCAP_MAGIC_US || magic === PCAP_MAGIC_NS) this.le = false;
+        else throw new PcapFormatError(`${this.name}: not a pcap or pcapng file (magic 0x${magic.toString(16).padStart(8, '0')})`);
+        this.nanos = (this.le ? le : magic) === PCAP_MAGIC_NS;
+        // The low 16 bits are the link type; the upper ones may carry FCS information.
+        this.linkType = dv.getUint32(p + 20, this.le) & 0xffff;
+        this.format = FMT_PCAP;
+        this.headerDone = true;
+        p += 24;
+      }
+    }
+    return (this.format === FMT_PCAP ? this.parsePcap(buf, dv, p, end, fileOffset) : this.parsePcapng(buf, dv, p, end, fileOffset)) - start;
+  }
+
+  private parsePcap(buf: Uint8Array, dv: DataView, p: number, end: number, fileOffset: number): number {
+    const le = this.le;
+    const nanos = this.nanos;
+    const linkType = this.linkType;
+    const handler = this.handler;
+    for (;;) {
+      if (end - p < 16) {
+        this.need = 16;
+        return p;
+      }
+      const caplen = dv.getUint32(p + 8, le);
+      if (caplen > MAX_RECORD) this.fail(`record claims ${caplen} captured bytes: not a valid pcap record`, fileOffset + p);
+      if (end - p - 16 < caplen) {
+        this.need = 16 + caplen;
+        return p;
+      }
+      const sec = dv.getUint32(p, le);
+      const frac = dv.getUint32(p + 4, le);
+      const ts = sec * 1e6 + (nanos ? Math.floor(frac / 1000) : frac);
+      if (this.speed > 0 && this.pace(ts)) return p;
+      this.packets++;
+      this.bytes += caplen;
+      handler.onPacket(buf, p + 16, caplen, dv.getUint32(p + 12, le), ts, linkType);
+      p += 16 + caplen;
+    }
+  }
+
+  private parsePcapng(buf: Uint8Array, dv: DataView, p: number, end: number, fileOffset: number): number {
+    for (;;) {
+      if (end - p < 12) {
+        this.need = 12;
+        return p;
+      }
+      const type = dv.getUint32(p, this.le);
+      if (type === PCAPNG_SHB) {
+        // A new section: it brings its own byte order (the type itself is a palindrome).
+        const bom = dv.getUint32(p + 8, true);
+        if (bom === PCAPNG_BOM) this.le = true;
+        else if (bom === PCAPNG_BOM_SWAPPED) this.le = false;
+        else this.fail(`bad pcapng byte-order magic 0x${bom.toString(16)}`, fileOffset + p);
+      }
+      const le = this.le;
+      const len = dv.getUint32(p + 4, le);
+      if (len < 12 || len % 4 !== 0 || len > MAX_RECORD) this.fail(`bad pcapng block length ${len}`, fileOffset + p);
+      if (end - p < len) {
+        this.need = len;
+        return p;
+      }
+      if (dv.getUint32(p + len - 4, le) !== len) this.fail(`pcapng block length ${len} does not match its trailer`, fileOffset + p);
+      const body = p + 8;
+      const bodyEnd = p + len - 4;
+      if (type === BLOCK_EPB) {
+        if (len < 32) this.fail('enhanced packet block too short', fileOffset + p);
+        const ifc = dv.getUint32(body, le);
+        const caplen = dv.getUint32(body + 12, le);
+        if (ifc >= this.ifLink.length) this.fail(`packet for undeclared interface ${ifc}`, fileOffset + p);
+        if (body + 20 + caplen > bodyEnd) this.fail('packet longer than its block', fileOffset + p);
+        const ts = this.timestamp(ifc, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le));
+        if (this.speed > 0 && this.pace(ts)) return p;
+        this.deliver(buf, body + 20, caplen, dv.getUint32(body + 16, le), ts, this.ifLink[ifc]!);
+      } else if (type === BLOCK_SPB) {
+        if (len < 16) this.fail('simple packet block too short', fileOffset + p);
+        if (this.ifLink.length === 0) this.fail('simple packet before any interface', fileOffset + p);
+        const origLen = dv.getUint32(body, le);
+        const room = bodyEnd - body - 4;
+        // No timestamp in this block: carry the previous packet's, so flow timing stays sane.
+        this.deliver(buf, body + 4, origLen < room ? origLen : room, origLen, this.lastTs, this.ifLink[0]!);
+      } else if (type === BLOCK_OPB) {
+        if (len < 32) this.fail('packet block too short', fileOffset + p);
+        const ifc = dv.getUint16(body, le);
+        const caplen = dv.getUint32(body + 12, le);
+        if (ifc >= this.ifLink.length) this.fail(`packet for undeclared interface ${ifc}`, fileOffset + p);
+        if (body + 20 + caplen > bodyEnd) this.fail('packet longer than its block', fileOffset + p);
+        const ts = this.timestamp(ifc, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le));
+        if (this.speed > 0 && this.pace(ts)) return p;
+        this.deliver(buf, body + 20, caplen, dv.getUint32(body + 16, le), ts, this.ifLink[ifc]!);
+      } else if (type === BLOCK_IDB) {
+        if (len < 20) this.fail('interface description block too short', fileOffset + p);
+        this.addInterface(buf, dv, body, bodyEnd, fileOffset);
+      } else if (type === PCAPNG_SHB) {
+        if (len < 28) this.fail('section header block too short', fileOffset + p);
+        const major = dv.getUint16(body + 4, le);
+        if (major !== 1) this.fail(`unsupported pcapng version ${major}`, fileOffset + p);
+        this.ifLink.length = this.ifDiv.length = this.ifMul.length = this.ifOffsetUs.length = 0;
+        this.headerDone = true;
+      }
+      // Anything else (statistics, name resolution, secrets, custom): not needed here.
+      p += len;
+    }
+  }
+
+  private addInterface(buf: Uint8Array, dv: DataView, body: number, bodyEnd: number, fileOffset: number): void {
+    const le = this.le;
+    let div = 1; // default if_tsresol: microseconds
+    let mul = 0;
+    let offsetUs = 0;
+    for (let o = body + 8; o + 4 <= bodyEnd; ) {
+      const code = dv.getUint16(o, le);
+      const olen = dv.getUint16(o + 2, le);
+      if (code === 0) break;
+      if (o + 4 + olen > bodyEnd) this.fail('interface option runs past its block', fileOffset + o);
+      if (code === 9 && olen >= 1) {
+        // if_tsresol: 10^-r seconds, or 2^-r when the high bit is set.
+        const r = buf[o + 4]!;
+        if (r & 0x80) {
+          div = 0;
+          mul = 1e6 / 2 ** (r & 0x7f);
+        } else if (r >= 6) {
+          div = 10 ** (r - 6);
+          mul = 0;
+        } else {
+          div = 0;
+          mul = 10 ** (6 - r);
+        }
+      } else if (code === 14 && olen >= 8) {
+        // if_tsoffset: seconds to add to every timestamp of the interface.
+        offsetUs = Number(dv.getBigInt64(o + 4, le)) * 1e6;
+      }
+      o += 4 + ((olen + 3) & ~3);
+    }
+    this.ifLink.push(dv.getUint16(body, le));
+    this.ifDiv.push(div);
+    this.ifMul.push(mul);
+    this.ifOffsetUs.push(offsetUs);
+  }
+
+  /** A pcapng 64-bit timestamp in the interface's units, as epoch microseconds. */
+  private timestamp(ifc: number, hi: number, lo: number): number {
+    const div = this.ifDiv[ifc]!;
+    let us: number;
+    if (div === 1) us = hi * TWO32 + lo;
+    else if (div > 1 && div <= 1e6) {
+      // Split the division so nanosecond values (beyond 2^53) stay exact.
+      const hq = Math.floor(hi / div);
+      us = hq * TWO32 + Math.floor(((hi - hq * div) * TWO32 + lo) / div);
+    } else if (div > 1) us = Math.floor((hi * TWO32 + lo) / div);
+    else us = Math.floor((hi * TWO32 + lo) * this.ifMul[ifc]!);
+    return us + this.ifOffsetUs[ifc]!;
+  }
+
+  private deliver(buf: Uint8Array, off: number, caplen: number, origLen: number, ts: number, linkType: number): void {
+    this.packets++;
+    this.bytes += caplen;
+    this.lastTs = ts;
+    this.handler.onPacket(buf, off, caplen, origLen, ts, linkType);
+  }
+
+  /** True when the packet stamped `ts` is not due yet (waitMs says how long to wait). */
+  private pace(ts: number): boolean {
+    if (this.paceTs < 0) {
+      this.paceTs = ts;
+      this.paceWall = performance.now();
+      return false;
+    }
+    const wait = this.paceWall + (ts - this.paceTs) / 1000 / this.speed - performance.now();
+    if (wait <= 1) return false;
+    this.waitMs = wait;
+    return true;
+  }
+}
+
+function abortError(path: string, signal: AbortSignal): Error {
+  const e = new Error(`${path}: reading aborted`, { cause: signal.reason });
+  e.name = 'AbortError';
+  return e;
+}
+
+/**
+ * Reads a pcap or pcapng file, calling handler.onPacket synchronously for every packet.
+ * Rejects with a PcapFormatError (naming file and offset) on a broken structure; a last
+ * record cut short is counted in `truncatedRecords` instead.
+ */
 export async function readPcapFile(path: string, handler: PacketHandler, opts: ReadOptions = {}): Promise<ReadResult> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new PcapFormatError(`${path}: cannot open (${err.code === 'ENOENT' ? 'no such file' : err.message})`);
   });
   try {
     const totalBytes = (await fh.stat()).size;
-    const chunkSize = opts.chunkSize ?? 1 << 20;
-    let buf = Buffer.allocUnsafe(chunkSize * 2);
-    let start = 0; // unread data in buf[start, end)
+    const parser = new CaptureParser(path, handler, opts.replaySpeed ?? 0);
+    let buf = Buffer.allocUnsafeSlow(Math.max(opts.chunkSize ?? 1 << 20, 64));
+    let dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let start = 0; // unconsumed bytes are buf[start, end)
     let end = 0;
     let fileOffset = 0; // file offset of buf[0]
     let eof = false;
-    const fill = async (need: number): Promise<boolean> => {
-      if (end - start >= need) return true;
-      if (eof) return false;
+    const progress = () => opts.onProgress?.({ bytesRead: fileOffset + start, totalBytes, packets: parser.packets });
+    for (;;) {
+      start += parser.parse(buf, dv, start, end, fileOffset);
+      if (parser.waitMs > 0) {
+        const ms = parser.waitMs;
+        parser.waitMs = 0;
+        await new Promise((r) => setTimeout(r, ms));
+        if (opts.signal?.aborted) throw abortError(path, opts.signal);
+        continue;
+      }
+      if (eof) break;
+      if (opts.signal?.aborted) throw abortError(path, opts.signal);
+      const pending = opts.drain?.();
+      if (pending) await pending;
+      progress();
       if (start > 0) {
         buf.copy(buf, 0, start, end);
         fileOffset += start;
         end -= start;
         start = 0;
       }
-      if (need > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(need, buf.length * 2));
+      if (parser.need > buf.length) {
+        const bigger = Buffer.allocUnsafeSlow(Math.max(parser.need, buf.length * 2));
         buf.copy(bigger, 0, 0, end);
         buf = bigger;
+        dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
       }
-      while (end - start < need && !eof) {
-        const { bytesRead } = await fh.read(buf, end, buf.length - end, fileOffset + end);
-        if (bytesRead === 0) eof = true;
-        end += bytesRead;
-      }
-      return end - start >= need;
-    };
-
-    if (!(await fill(4))) throw new PcapFormatError(`${path}: empty or too short to be a capture`);
-    const magicLE = buf.readUInt32LE(0);
-    const magicBE = buf.readUInt32BE(0);
-    const result: ReadResult = { packets: 0, bytes: 0, truncatedRecords: 0 };
-    let lastProgress = 0;
-    let paceStartTs = -1;
-    let paceStartWall = 0;
-    const speed = opts.replaySpeed ?? 0;
-
-    const betweenChunks = async () => {
-      if (opts.signal?.aborted) throw new Error(`${path}: reading aborted`);
-      const w = opts.drain?.();
-      if (w) await w;
-      if (opts.onProgress && result.packets - lastProgress >= 10_000) {
-        lastProgress = result.packets;
-        opts.onProgress({ bytesRead: fileOffset + start, totalBytes, packets: result.packets });
-      }
-    };
-    const pace = async (ts: number) => {
-      if (speed <= 0) return;
-      if (paceStartTs < 0) {
-        paceStartTs = ts;
-        paceStartWall = performance.now();
-        return;
-      }
-      const due = paceStartWall + (ts - paceStartTs) / 1000 / speed;
-      const wait = due - performance.now();
-      if (wait > 2) await new Promise((r) => setTimeout(r, wait));
-    };
-    const deliver = async (off: number, caplen: number, origLen: number, ts: number, linkType: number) => {
-      if (speed > 0) await pace(ts);
-      result.packets++;
-      result.bytes += caplen;
-      handler.onPacket(buf, off, caplen, origLen, ts, linkType);
-    };
-
-    if (magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS || magicBE === PCAP_MAGIC_US || magicBE === PCAP_MAGIC_NS) {
-      const le = magicLE === PCAP_MAGIC_US || magicLE === PCAP_MAGIC_NS;
-      const ns = (le ? magicLE : magicBE) === PCAP_MAGIC_NS;
-      if (!(await fill(24))) throw new PcapFormatError(`${path}: truncated pcap file header`);
-      const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-      const linkType = u32(start + 20) & 0x0fffffff;
-      start += 24;
-      let sinceYield = 0;
-      for (;;) {
-        if (!(await fill(16))) {
-          if (end > start) result.truncatedRecords++;
-          break;
-        }
-        const sec = u32(start);
-        const frac = u32(start + 4);
-        const caplen = u32(start + 8);
-        const origLen = u32(start + 12);
-        if (caplen > 0x4000000) throw new PcapFormatError(`${path}: record at offset ${fileOffset + start} claims ${caplen} bytes: not a valid pcap record`);
-        if (!(await fill(16 + caplen))) {
-          result.truncatedRecords++;
-          break;
-        }
-        const ts = sec * 1e6 + (ns ? Math.floor(frac / 1000) : frac);
-        await deliver(start + 16, caplen, origLen, ts, linkType);
-        start += 16 + caplen;
-        if (++sinceYield >= 4096) {
-          sinceYield = 0;
-          await betweenChunks();
-        }
-      }
-    } else if (magicLE === PCAPNG_SHB) {
-      const ifaces: Iface[] = [];
-      let le = true;
-      let sinceYield = 0;
-      for (;;) {
-        if (!(await fill(12))) {
-          if (end > start) result.truncatedRecords++;
-          break;
-        }
-        let type = le ? buf.readUInt32LE(start) : buf.readUInt32BE(start);
-        if (type === PCAPNG_SHB) {
-          const bom = buf.readUInt32LE(start + 8);
-          if (bom === PCAPNG_BOM) le = true;
-          else if (bom === 0x4d3c2b1a) le = false;
-          else throw new PcapFormatError(`${path}: bad pcapng byte-order magic at offset ${fileOffset + start}`);
-          type = PCAPNG_SHB;
-          ifaces.length = 0;
-        }
-        const u32 = (o: number) => (le ? buf.readUInt32LE(o) : buf.readUInt32BE(o));
-        const u16 = (o: number) => (le ? buf.readUInt16LE(o) : buf.readUInt16BE(o));
-        const len = u32(start + 4);
-        if (len < 12 || len % 4 !== 0) throw new PcapFormatError(`${path}: bad pcapng block length ${len} at offset ${fileOffset + start}`);
-        if (!(await fill(len))) {
-          result.truncatedRecords++;
-          break;
-        }
-        const body = start + 8;
-        const bodyEnd = start + len - 4;
-        if (type === 1) {
-          // Interface Description Block: link type, then options (if_tsresol = 9).
-          let tsToMicros = 1; // default resolution 10^-6
-          let o = body + 8;
-          while (o + 4 <= bodyEnd) {
-            const code = u16(o);
-            const olen = u16(o + 2);
-            if (code === 0) break;
-            if (code === 9 && olen >= 1) {
-              const r = buf[o + 4]!;
-              const unitsPerSec = r & 0x80 ? 2 ** (r & 0x7f) : 10 ** (r & 0x7f);
-              tsToMicros = 1e6 / unitsPerSec;
-            }
-            o += 4 + ((olen + 3) & ~3);
-          }
-          ifaces.push({ linkType: u16(body), tsToMicros });
-        } else if (type === 6) {
-          // Enhanced Packet Block.
-          const iface = ifaces[u32(body)];
-          if (!iface) throw new PcapFormatError(`${path}: packet for undeclared interface ${u32(body)} at offset ${fileOffset + start}`);
-          const raw = u32(body + 4) * 4294967296 + u32(body + 8);
-          const caplen = u32(body + 12);
-          const origLen = u32(body + 16);
-          if (body + 20 + caplen > bodyEnd) throw new PcapFormatError(`${path}: packet longer than its block at offset ${fileOffset + start}`);
-          await deliver(body + 20, caplen, origLen, Math.floor(raw * iface.tsToMicros), iface.linkType);
-        } else if (type === 3) {
-          // Simple Packet Block: no timestamp; interface 0.
-          const iface = ifaces[0];
-          if (!iface) throw new PcapFormatError(`${path}: simple packet before any interface at offset ${fileOffset + start}`);
-          const origLen = u32(body);
-          const caplen = Math.min(origLen, bodyEnd - body - 4);
-          await deliver(body + 4, caplen, origLen, 0, iface.linkType);
-        }
-        start += len;
-        if (++sinceYield >= 4096) {
-          sinceYield = 0;
-          await betweenChunks();
-        }
-      }
-    } else {
-      throw new PcapFormatError(`${path}: not a pcap or pcapng file (magic 0x${magicBE.toString(16).padStart(8, '0')})`);
+      const { bytesRead } = await fh.read(buf, end, buf.length - end, fileOffset + end);
+      if (bytesRead === 0) eof = true;
+      end += bytesRead;
     }
-    opts.onProgress?.({ bytesRead: totalBytes, totalBytes, packets: result.packets });
-    return result;
+    if (!parser.headerDone) {
+      throw new PcapFormatError(`${path}: empty or too short to be a capture (${totalBytes} bytes)`);
+    }
+    const truncatedRecords = end > start ? 1 : 0;
+    opts.onProgress?.({ bytesRead: totalBytes, totalBytes, packets: parser.packets });
+    return { packets: parser.packets, bytes: parser.bytes, truncatedRecords };
   } finally {
     await fh.close();
   }
+}
+
+/** The same, over a capture already in memory (tests, benchmarks); synchronous, no pacing. */
+export function readPcapBuffer(data: Uint8Array, handler: PacketHandler, name = '<buffer>'): ReadResult {
+  const parser = new CaptureParser(name, handler, 0);
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const used = parser.parse(data, dv, 0, data.length, 0);
+  if (!parser.headerDone) throw new PcapFormatError(`${name}: empty or too short to be a capture (${data.length} bytes)`);
+  return { packets: parser.packets, bytes: parser.bytes, truncatedRecords: used < data.length ? 1 : 0 };
 }
