@@ -1,7 +1,7 @@
 // Community ID v1 (https://github.com/corelight/community-id-spec): a hash of the flow's
 // 5-tuple that Zeek, Suricata and others compute the same way, so an alert pivots to
 // their records. Computed once per exported flow, not per packet.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { icmpDstPort, icmpIsTwoWay } from '../packet/decode.ts';
 
 /** Orders addresses (and ports on a tie) as the spec does: byte-wise, then numerically. */
@@ -44,5 +44,5 @@ export function communityId(src: Uint8Array, dst: Uint8Array, protocol: number, 
     buf.writeUInt16BE(pa, o);
     buf.writeUInt16BE(pb, o + 2);
   }
-  return '1:' + createHash('sha1').update(buf).digest('base64');
+  return '1:' + hash('sha1', buf, 'base64');
 }

@@ -1,25 +1,30 @@
 // Behavioral context per source host over a sliding window, computed as flows are
-// exported: how many distinct ports and hosts it reached, how many of its flows were
-// SYN-only, how many flows per second. Counts are kept incrementally (add on export,
-// subtract on expiry), so each export costs O(1) amortized; memory is capped by host.
+// exported: how many distinct destination ports and hosts the source reached, what share
+// of its flows were SYN-only (TCP: a SYN, no SYN-ACK), and how many flows per second.
+// A flow counts at its start time, so a long flow exported late still lands where it began
+// (clamped to the window's oldest edge).
+//
+// Memory is bounded three ways: per host, flow counts live in a fixed ring of BUCKETS time
+// buckets (the window slides in steps of window/BUCKETS); distinct ports and hosts are maps
+// of key -> last seen, oldest first, trimmed as the window moves and capped at
+// maxKeysPerHost (beyond it the count saturates); and at most maxHosts hosts are tracked,
+// the least recently active dropped first, as is any host idle longer than the window.
 
-interface Event { ts: number; dstHost: string; dstPort: string; synOnly: boolean }
+const BUCKETS = 16;
 
 class HostWindow {
-  events: Event[] = [];
-  head = 0;
-  ports = new Map<string, number>();
-  hosts = new Map<string, number>();
-  synOnly = 0;
+  /** Flows and SYN-only flows per bucket; bucket of time t: floor(t / bucketUs) % BUCKETS. */
+  readonly flows: number[] = new Array<number>(BUCKETS).fill(0);
+  readonly synOnly: number[] = new Array<number>(BUCKETS).fill(0);
+  /** Absolute index of the newest bucket in use. */
+  newest = -1;
+  totalFlows = 0;
+  totalSynOnly = 0;
+  /** Destination (protocol << 16 | port) and host -> last time seen, least recent first. */
+  readonly ports = new Map<number, number>();
+  readonly hosts = new Map<string, number>();
   lastTs = 0;
 }
-
-const inc = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
-const dec = (m: Map<string, number>, k: string) => {
-  const n = (m.get(k) ?? 1) - 1;
-  if (n <= 0) m.delete(k);
-  else m.set(k, n);
-};
 
 export interface ContextValues {
   distinctDstPorts: number;
@@ -29,57 +34,88 @@ export interface ContextValues {
 }
 
 export class SourceContext {
-  private hosts = new Map<string, HostWindow>();
+  private readonly hosts = new Map<string, HostWindow>();
+  private readonly windowUs: number;
+  private readonly bucketUs: number;
+  private now = 0;
+  private newHosts = 0;
 
   constructor(
     readonly windowS: number,
-    private readonly maxHosts = 100_000,
-  ) {}
-
-  /** Records one exported flow of `src` at `tsMicros` and returns src's context including it. */
-  observe(src: string, dstHost: string, dstPort: string, synOnly: boolean, tsMicros: number, out: ContextValues): void {
-    let w = this.hosts.get(src);
-    if (!w) {
-      if (this.hosts.size >= this.maxHosts) this.evictStalest();
-      w = new HostWindow();
-      this.hosts.set(src, w);
-    }
-    w.events.push({ ts: tsMicros, dstHost, dstPort, synOnly });
-    inc(w.ports, dstPort);
-    inc(w.hosts, dstHost);
-    if (synOnly) w.synOnly++;
-    w.lastTs = Math.max(w.lastTs, tsMicros);
-    const horizon = w.lastTs - this.windowS * 1e6;
-    while (w.head < w.events.length && w.events[w.head]!.ts < horizon) {
-      const e = w.events[w.head++]!;
-      dec(w.ports, e.dstPort);
-      dec(w.hosts, e.dstHost);
-      if (e.synOnly) w.synOnly--;
-    }
-    if (w.head > 1024 && w.head * 2 > w.events.length) {
-      w.events = w.events.slice(w.head);
-      w.head = 0;
-    }
-    const n = w.events.length - w.head;
-    out.distinctDstPorts = w.ports.size;
-    out.distinctDstHosts = w.hosts.size;
-    out.synOnlyShare = n > 0 ? w.synOnly / n : 0;
-    out.flowsPerSecond = n / this.windowS;
+    private readonly maxHosts = 65_536,
+    private readonly maxKeysPerHost = 16_384,
+  ) {
+    this.windowUs = windowS * 1e6;
+    this.bucketUs = this.windowUs / BUCKETS;
   }
 
   get trackedHosts(): number {
     return this.hosts.size;
   }
 
-  private evictStalest(): void {
-    let oldestKey: string | null = null;
-    let oldest = Infinity;
-    for (const [k, w] of this.hosts) {
-      if (w.lastTs < oldest) {
-        oldest = w.lastTs;
-        oldestKey = k;
-      }
+  /** Records one flow of `src` started at `tsMicros` and writes src's context, this flow included, to `out`. */
+  observe(src: string, dstHost: string, dstPortKey: number, synOnly: boolean, tsMicros: number, out: ContextValues): void {
+    if (tsMicros > this.now) this.now = tsMicros;
+    let w = this.hosts.get(src);
+    if (w) this.hosts.delete(src); // re-inserted below: the map's order is least recently active first
+    else {
+      // Idle hosts only cost memory (a returning host's stale counts expire on its next
+      // flow), so they are swept every so often, not on every new host.
+      if (this.hosts.size >= this.maxHosts || (++this.newHosts & 255) === 0) this.expireHosts();
+      w = new HostWindow();
     }
-    if (oldestKey !== null) this.hosts.delete(oldestKey);
+    this.hosts.set(src, w);
+    if (tsMicros > w.lastTs) w.lastTs = tsMicros;
+    const horizon = w.lastTs - this.windowUs;
+    const t = tsMicros > horizon ? tsMicros : horizon;
+
+    // Counts: move the ring forward to t's bucket, dropping buckets that leave the window.
+    const b = Math.floor(t / this.bucketUs);
+    if (b > w.newest) {
+      const drop = w.newest < 0 ? 0 : Math.min(b - w.newest, BUCKETS);
+      for (let i = 1; i <= drop; i++) {
+        const k = (w.newest + i) % BUCKETS;
+        w.totalFlows -= w.flows[k]!;
+        w.totalSynOnly -= w.synOnly[k]!;
+        w.flows[k] = 0;
+        w.synOnly[k] = 0;
+      }
+      w.newest = b;
+    }
+    const k = (b > w.newest - BUCKETS ? b : w.newest - BUCKETS + 1) % BUCKETS;
+    w.flows[k]++;
+    w.totalFlows++;
+    if (synOnly) {
+      w.synOnly[k]++;
+      w.totalSynOnly++;
+    }
+
+    touch(w.ports, dstPortKey, t, horizon, this.maxKeysPerHost);
+    touch(w.hosts, dstHost, t, horizon, this.maxKeysPerHost);
+    out.distinctDstPorts = w.ports.size;
+    out.distinctDstHosts = w.hosts.size;
+    out.synOnlyShare = w.totalFlows > 0 ? w.totalSynOnly / w.totalFlows : 0;
+    out.flowsPerSecond = w.totalFlows / this.windowS;
+  }
+
+  /** Drops hosts idle for longer than the window, and the least recent ones beyond maxHosts. */
+  private expireHosts(): void {
+    for (const [key, w] of this.hosts) {
+      if (this.hosts.size < this.maxHosts && w.lastTs >= this.now - this.windowUs) break;
+      this.hosts.delete(key);
+    }
+  }
+}
+
+/** Marks `key` seen at `t`, most recent last; trims keys older than `horizon` and beyond `cap`. */
+function touch<K>(m: Map<K, number>, key: K, t: number, horizon: number, cap: number): void {
+  const prev = m.get(key);
+  if (prev === undefined || t >= prev) {
+    m.delete(key);
+    m.set(key, t);
+  }
+  for (const [k, seen] of m) {
+    if (seen >= horizon && m.size <= cap) break;
+    m.delete(k);
   }
 }

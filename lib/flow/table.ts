@@ -1,8 +1,25 @@
 // The bidirectional flow table, the sensor's hot path. Flow state lives in typed-array
-// columns indexed by slot (no object per flow while it is open), found through an
-// open-addressing hash index on the canonical 5-tuple, and kept in a least-recently-seen
-// list so idle expiry and eviction of the oldest are O(1) per flow. Per packet: no
-// allocation, no promise. A Flow object is built only when a flow is exported.
+// columns indexed by slot (no object per open flow), found through an open-addressing
+// hash index on the canonical 5-tuple, and kept in least-recently-seen lists (one per
+// timeout class) so idle expiry and eviction of the oldest are O(1) per flow. Per packet:
+// no allocation, no promise. A Flow object is built only when a flow is exported.
+//
+// Time is the packets' own (so a pcap replay is deterministic); advance() moves it for a
+// live capture that goes quiet. Timeouts, in seconds of that time:
+//   idle, TCP and protocols without ports   idleTimeoutS      (default 60)
+//   idle, UDP                               udpIdleTimeoutS   (default 30, at most idleTimeoutS):
+//                                           request/response traffic such as DNS ends fast
+//   idle, ICMP / ICMPv6                     icmpIdleTimeoutS  (default 10, at most idleTimeoutS):
+//                                           an echo and its reply are milliseconds apart
+//   after FIN both ways or an RST           closeLingerS      (default 5, at most idleTimeoutS):
+//                                           the last ACK and stray retransmissions still join
+//                                           the flow (Zeek's tcp_close_delay); a new SYN on the
+//                                           same 5-tuple ends it at once and starts a new flow
+//   active: a flow open longer is exported  activeTimeoutS    (default 300) and continues as a
+//                                           new flow with the same orientation
+// Memory: columns start small and double up to maxFlows; at maxFlows a new flow evicts the
+// least recently seen one (counted in `evictions`, exported as 'evicted').
+import { hash } from 'node:crypto';
 import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
@@ -12,19 +29,25 @@ import { communityId } from './community-id.ts';
 import { SourceContext, type ContextValues } from './context.ts';
 
 export interface FlowTableOptions {
+  /** Written into every flow, and part of its flow_id. */
   sensorId: string;
-  /** Seconds without a packet before a flow is exported (idle). */
   idleTimeoutS?: number;
-  /** Longest a flow stays open before it is exported (active) and continues as a new flow. */
+  udpIdleTimeoutS?: number;
+  icmpIdleTimeoutS?: number;
+  closeLingerS?: number;
   activeTimeoutS?: number;
-  /** Open flows at most; a new flow beyond it evicts the least recently seen. */
+  /** Open flows at most (default 1,000,000). */
   maxFlows?: number;
+  /** Sliding window of the ctx_* fields, seconds (default 60). */
   contextWindowS?: number;
+  /** Source hosts the context tracks at most (default 65,536). */
+  contextMaxHosts?: number;
   onExport: (flow: Flow) => void;
 }
 
 export interface FlowTableStats {
   packets: number;
+  /** IP bytes of decoded packets. */
   bytes: number;
   decodeErrors: Record<string, number>;
   fragments: number;
@@ -33,151 +56,180 @@ export interface FlowTableStats {
   evictions: number;
 }
 
+// Module-local copies: imported bindings can cost an accessor call per use on the hot path.
+const SYN = TcpFlag.SYN;
+const ACK = TcpFlag.ACK;
+const FIN = TcpFlag.FIN;
+const RST = TcpFlag.RST;
+const PSH = TcpFlag.PSH;
+const URG = TcpFlag.URG;
+const OK = DecodeError.NONE;
+
 const NIL = -1;
-const ST_SYN = 1; // SYN from the initiator seen
-const ST_SYNACK = 2;
-const ST_HANDSHAKE = 4; // ACK after SYN-ACK from the initiator
+// Per-slot TCP state bits.
+const ST_SYN = 1; // SYN from the initiator
+const ST_SYNACK = 2; // SYN-ACK from the responder after it
+const ST_HANDSHAKE = 4; // ACK from the initiator after that
 const ST_FIN_FWD = 8;
 const ST_FIN_REV = 16;
-const ST_CLOSING = 32; // both FINs seen: export with the next packet or at idle
-const ST_RST = 64;
-const ST_DONE = 128; // the packet after both FINs arrived: export now
+const ST_RST = 32;
+const ST_CLOSED_BY_RST = 64; // in the linger class because of an RST (else both FINs)
+// Timeout classes, one recency list each.
+const C_TCP = 0;
+const C_UDP = 1;
+const C_ICMP = 2;
+const C_OTHER = 3;
+const C_CLOSED = 4;
+const CLASSES = 5;
+const FREE = 255;
 
-const REASON_INDEX: Record<EndReason, number> = Object.fromEntries(END_REASONS.map((r, i) => [r, i])) as Record<EndReason, number>;
+const REASON = Object.fromEntries(END_REASONS.map((r, i) => [r, i])) as Record<EndReason, number>;
+const SWEEP_INTERVAL_US = 1e6;
+const INITIAL_CAPACITY = 4096;
+
+interface DnsState {
+  name: string | null;
+  qtype: number;
+  rcode: number;
+}
+
+type Column = Float64Array | Uint32Array | Int32Array | Uint16Array | Uint8Array;
+function resized<T extends Column>(a: T, n: number): T {
+  const b = new (a.constructor as new (n: number) => T)(n);
+  b.set(a);
+  return b;
+}
+
+/** murmur3's finalizer: spreads every input bit over the 32-bit result. */
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
 
 export class FlowTable implements PacketHandler {
   readonly decoder = new Decoder();
-  private readonly info = new PacketInfo();
-  private readonly dns = new DnsInfo();
-  private readonly ctxOut: ContextValues = { distinctDstPorts: 0, distinctDstHosts: 0, synOnlyShare: 0, flowsPerSecond: 0 };
   readonly context: SourceContext;
+  // Counters, plain numbers for a metrics module to read.
+  /** Packets handed to the table, decodable or not. */
+  packets = 0;
+  /** IP bytes of the packets that decoded. */
+  bytesSeen = 0;
+  /** Flows open now. */
+  open = 0;
+  /** Flows exported to make room at maxFlows. */
+  evictions = 0;
+  /** Flows exported, by END_REASONS index. */
+  readonly exported = new Float64Array(END_REASONS.length);
 
-  private readonly cap: number;
-  private readonly idleUs: number;
+  private readonly info = new PacketInfo();
+  private readonly srcW: Uint32Array;
+  private readonly dstW: Uint32Array;
+  private readonly dns = new DnsInfo();
+  private readonly dnsState = new Map<number, DnsState>();
+  private readonly ctxOut: ContextValues = { distinctDstPorts: 0, distinctDstHosts: 0, synOnlyShare: 0, flowsPerSecond: 0 };
+  private readonly timeoutUs = new Float64Array(CLASSES);
   private readonly activeUs: number;
-  // Key: the initiator's endpoint is A (first packet's sender).
-  private readonly addrA: Uint8Array;
-  private readonly addrB: Uint8Array;
-  private readonly portA: Uint16Array;
-  private readonly portB: Uint16Array;
-  private readonly proto: Uint8Array;
-  private readonly ipVer: Uint8Array;
-  private readonly state: Uint8Array;
-  private readonly hash: Int32Array;
-  // Counters.
-  private readonly tsFirst: Float64Array;
-  private readonly tsLast: Float64Array;
-  private readonly pkts: Float64Array; // [2 * slot] fwd, [2 * slot + 1] rev
-  private readonly bytes: Float64Array;
-  private readonly payload: Float64Array;
-  private readonly flags: Uint32Array; // 6 per slot: syn, synack, fin, rst, psh, urg
-  private readonly sizeMin: Uint32Array;
-  private readonly sizeMax: Uint32Array;
-  private readonly sizeSum: Float64Array;
-  private readonly iatMean: Float64Array;
-  private readonly iatM2: Float64Array;
-  private readonly dnsQtype: Int16Array;
-  private readonly dnsRcode: Int16Array;
-  private readonly dnsName: (string | null)[];
-  // Least-recently-seen list and free list.
-  private readonly prev: Int32Array;
-  private readonly next: Int32Array;
-  private head = NIL;
-  private tail = NIL;
-  private freeTop = 0;
-  private readonly free: Int32Array;
-  // Index: open addressing, linear probing, slot + 1 (0 = empty).
-  private readonly index: Int32Array;
-  private readonly mask: number;
+  private readonly maxFlows: number;
+  private cap = 0;
+
+  // Key columns. Addresses: 8 words per slot, initiator (A) then responder (B), IPv4 in word 0.
+  private addrW = new Uint32Array(0);
+  private ports = new Uint16Array(0); // [2s] A, [2s + 1] B
+  private proto = new Uint8Array(0);
+  private ipVer = new Uint8Array(0);
+  private hash = new Int32Array(0);
+  // State columns.
+  private state = new Uint8Array(0);
+  private cls = new Uint8Array(0); // timeout class, FREE when the slot is unused
+  private tsFirst = new Float64Array(0);
+  private tsLast = new Float64Array(0);
+  private pkts = new Uint32Array(0); // [2s] forward (A to B), [2s + 1] reverse
+  private bytes = new Float64Array(0);
+  private payload = new Float64Array(0);
+  private flags = new Uint32Array(0); // 6 per slot: SYN, SYN-ACK, FIN, RST, PSH, URG
+  private sizeMin = new Uint16Array(0);
+  private sizeMax = new Uint16Array(0);
+  private iatMean = new Float64Array(0);
+  private iatM2 = new Float64Array(0);
+  // Recency lists (doubly linked through prev/next) per class; free slots chain through next.
+  private prev = new Int32Array(0);
+  private next = new Int32Array(0);
+  private readonly head = new Int32Array(CLASSES).fill(NIL);
+  private readonly tail = new Int32Array(CLASSES).fill(NIL);
+  private freeHead = NIL;
+  // Index: open addressing, linear probing; entries are slot + 1 (0 = empty).
+  private index = new Int32Array(0);
+  private mask = 0;
 
   private now = 0;
   private lastSweep = 0;
-  packets = 0;
-  bytesSeen = 0;
-  open = 0;
-  evictions = 0;
-  readonly exported = new Float64Array(END_REASONS.length);
 
   constructor(private readonly opts: FlowTableOptions) {
-    const cap = opts.maxFlows ?? 1_000_000;
-    this.cap = cap;
-    this.idleUs = (opts.idleTimeoutS ?? 60) * 1e6;
+    const idle = opts.idleTimeoutS ?? 60;
+    this.timeoutUs[C_TCP] = idle * 1e6;
+    this.timeoutUs[C_OTHER] = idle * 1e6;
+    this.timeoutUs[C_UDP] = (opts.udpIdleTimeoutS ?? Math.min(30, idle)) * 1e6;
+    this.timeoutUs[C_ICMP] = (opts.icmpIdleTimeoutS ?? Math.min(10, idle)) * 1e6;
+    this.timeoutUs[C_CLOSED] = (opts.closeLingerS ?? Math.min(5, idle)) * 1e6;
     this.activeUs = (opts.activeTimeoutS ?? 300) * 1e6;
-    this.context = new SourceContext(opts.contextWindowS ?? 60);
-    this.addrA = new Uint8Array(cap * 16);
-    this.addrB = new Uint8Array(cap * 16);
-    this.portA = new Uint16Array(cap);
-    this.portB = new Uint16Array(cap);
-    this.proto = new Uint8Array(cap);
-    this.ipVer = new Uint8Array(cap);
-    this.state = new Uint8Array(cap);
-    this.hash = new Int32Array(cap);
-    this.tsFirst = new Float64Array(cap);
-    this.tsLast = new Float64Array(cap);
-    this.pkts = new Float64Array(cap * 2);
-    this.bytes = new Float64Array(cap * 2);
-    this.payload = new Float64Array(cap * 2);
-    this.flags = new Uint32Array(cap * 6);
-    this.sizeMin = new Uint32Array(cap);
-    this.sizeMax = new Uint32Array(cap);
-    this.sizeSum = new Float64Array(cap);
-    this.iatMean = new Float64Array(cap);
-    this.iatM2 = new Float64Array(cap);
-    this.dnsQtype = new Int16Array(cap);
-    this.dnsRcode = new Int16Array(cap);
-    this.dnsName = new Array<string | null>(cap).fill(null);
-    this.prev = new Int32Array(cap);
-    this.next = new Int32Array(cap);
-    this.free = new Int32Array(cap);
-    for (let i = 0; i < cap; i++) this.free[i] = cap - 1 - i;
-    this.freeTop = cap;
-    let size = 1;
-    while (size < cap * 2) size <<= 1;
-    this.index = new Int32Array(size);
-    this.mask = size - 1;
+    this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 1_000_000));
+    this.context = new SourceContext(opts.contextWindowS ?? 60, opts.contextMaxHosts);
+    this.srcW = new Uint32Array(this.info.src.buffer, this.info.src.byteOffset, 4);
+    this.dstW = new Uint32Array(this.info.dst.buffer, this.info.dst.byteOffset, 4);
+    this.grow(Math.min(this.maxFlows, INITIAL_CAPACITY));
+  }
+
+  /** Slots allocated (open flows fit without growing). */
+  get capacity(): number {
+    return this.cap;
   }
 
   onPacket(data: Uint8Array, offset: number, capturedLength: number, _wireLength: number, tsMicros: number, linkType: number): void {
     this.packets++;
-    if (tsMicros > this.now) this.now = tsMicros;
-    if (this.now - this.lastSweep >= 1e6) this.advance(this.now);
+    if (tsMicros > this.now) {
+      this.now = tsMicros;
+      if (tsMicros - this.lastSweep >= SWEEP_INTERVAL_US) this.sweep();
+    }
     const p = this.info;
-    if (this.decoder.decode(data, offset, capturedLength, linkType, p) !== DecodeError.NONE) return;
+    if (this.decoder.decode(data, offset, capturedLength, linkType, p) !== OK) return;
     this.bytesSeen += p.ipLength;
     const h = this.hashOf(p);
-    let slot = this.find(p, h);
+    let s = this.find(p, h);
     let fwd = true;
-    if (slot !== NIL) {
-      fwd = this.isForward(slot, p);
-      if (tsMicros - this.tsFirst[slot]! >= this.activeUs) {
-        this.export(slot, 'active');
-        slot = NIL;
-      }
+    if (s !== NIL) {
+      fwd = this.isForward(s, p);
+      const st = this.state[s]!;
+      if (p.protocol === 6 && (p.tcpFlags & (SYN | ACK)) === SYN && st & (ST_FIN_FWD | ST_FIN_REV | ST_RST)) {
+        // A new connection on the 5-tuple of one that is closing or closed.
+        this.export(s, this.cls[s] === C_CLOSED ? this.closeReason(s) : st & ST_RST ? 'rst' : 'fin');
+        s = NIL;
+        fwd = true;
+      } else if (tsMicros - this.tsFirst[s]! >= this.activeUs) {
+        this.export(s, 'active');
+        // The continuation keeps the initiator of the flow it continues.
+        s = this.create(p, h, tsMicros, !fwd);
+      } else this.touch(s);
     }
-    if (slot === NIL) {
-      slot = this.create(p, h, tsMicros);
-      fwd = true;
-    } else this.touch(slot);
-    const st = this.update(slot, fwd, tsMicros, data);
-    if (st & ST_RST) this.export(slot, 'rst');
-    else if (st & ST_DONE) this.export(slot, 'fin');
+    if (s === NIL) s = this.create(p, h, tsMicros, false);
+    this.update(s, fwd, tsMicros, data);
   }
 
-  /** Exports flows idle at `nowMicros` (live capture calls this on a timer). */
+  /** Moves time to `nowMicros` (if later) and exports what timed out: for a live capture's quiet times. */
   advance(nowMicros: number): void {
     if (nowMicros > this.now) this.now = nowMicros;
-    this.lastSweep = this.now;
-    while (this.head !== NIL && this.now - this.tsLast[this.head]! >= this.idleUs) {
-      const s = this.head;
-      this.export(s, this.state[s]! & ST_CLOSING ? 'fin' : 'idle');
-    }
+    this.sweep();
   }
 
-  /** Exports every open flow (end of input, or shutdown). */
+  /** Exports every open flow: end of input or shutdown. Flows already closed keep 'fin'/'rst'. */
   flush(reason: EndReason = 'shutdown'): void {
-    while (this.head !== NIL) {
-      const s = this.head;
-      this.export(s, this.state[s]! & ST_CLOSING ? 'fin' : reason);
+    for (let c = 0; c < CLASSES; c++) {
+      while (this.head[c] !== NIL) {
+        const s = this.head[c]!;
+        this.export(s, c === C_CLOSED ? this.closeReason(s) : reason);
+      }
     }
   }
 
@@ -190,239 +242,299 @@ export class FlowTable implements PacketHandler {
     return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, flowsOpen: this.open, flowsExported, evictions: this.evictions };
   }
 
-  private hashOf(p: PacketInfo): number {
-    // Symmetric: combine both endpoints order-independently, so either direction hashes alike.
-    let ha = 0x811c9dc5;
-    let hb = 0x811c9dc5;
-    const n = p.ipVersion === 4 ? 4 : 16;
-    for (let i = 0; i < n; i++) {
-      ha = Math.imul(ha ^ p.src[i]!, 0x01000193);
-      hb = Math.imul(hb ^ p.dst[i]!, 0x01000193);
+  private sweep(): void {
+    this.lastSweep = this.now;
+    for (let c = 0; c < CLASSES; c++) {
+      const limit = this.now - this.timeoutUs[c]!;
+      while (this.head[c] !== NIL && this.tsLast[this.head[c]!]! <= limit) {
+        const s = this.head[c]!;
+        this.export(s, c === C_CLOSED ? this.closeReason(s) : 'idle');
+      }
     }
-    ha = Math.imul(ha ^ p.srcPort, 0x01000193);
-    hb = Math.imul(hb ^ p.dstPort, 0x01000193);
-    let h = (ha ^ hb) + Math.imul(ha + hb, 0x9e3779b1);
-    h = Math.imul(h ^ p.protocol ^ (h >>> 15), 0x85ebca6b);
-    return (h ^ (h >>> 13)) | 0;
   }
 
-  private matches(slot: number, p: PacketInfo): boolean {
-    if (this.proto[slot] !== p.protocol || this.ipVer[slot] !== p.ipVersion) return false;
-    const n = p.ipVersion === 4 ? 4 : 16;
-    const o = slot * 16;
-    let same = this.portA[slot] === p.srcPort && this.portB[slot] === p.dstPort;
-    for (let i = 0; same && i < n; i++) same = this.addrA[o + i] === p.src[i] && this.addrB[o + i] === p.dst[i];
-    if (same) return true;
-    if (this.portA[slot] !== p.dstPort || this.portB[slot] !== p.srcPort) return false;
-    for (let i = 0; i < n; i++) if (this.addrA[o + i] !== p.dst[i] || this.addrB[o + i] !== p.src[i]) return false;
-    return true;
+  private closeReason(s: number): EndReason {
+    return this.state[s]! & ST_CLOSED_BY_RST ? 'rst' : 'fin';
   }
 
-  private isForward(slot: number, p: PacketInfo): boolean {
-    if (this.portA[slot] !== p.srcPort) return false;
-    const n = p.ipVersion === 4 ? 4 : 16;
-    const o = slot * 16;
-    for (let i = 0; i < n; i++) if (this.addrA[o + i] !== p.src[i]) return false;
-    // Same address and port on both ends (a host talking to itself on one port): forward.
-    return true;
+  /** Symmetric in the two endpoints, so both directions of a flow hash alike. */
+  private hashOf(p: PacketInfo): number {
+    const a = this.srcW;
+    const b = this.dstW;
+    let ea: number;
+    let eb: number;
+    if (p.ipVersion === 4) {
+      ea = fmix(a[0]! + Math.imul(p.srcPort + 1, 0x9e3779b1));
+      eb = fmix(b[0]! + Math.imul(p.dstPort + 1, 0x9e3779b1));
+    } else {
+      ea = fmix(a[0]! ^ fmix(a[1]! ^ fmix(a[2]! ^ fmix(a[3]! + Math.imul(p.srcPort + 1, 0x9e3779b1)))));
+      eb = fmix(b[0]! ^ fmix(b[1]! ^ fmix(b[2]! ^ fmix(b[3]! + Math.imul(p.dstPort + 1, 0x9e3779b1)))));
+    }
+    return fmix((ea + eb) ^ Math.imul(p.protocol + 1, 0x27d4eb2d)) | 0;
   }
 
   private find(p: PacketInfo, h: number): number {
-    let i = h & this.mask;
-    for (;;) {
-      const e = this.index[i]!;
+    const index = this.index;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = index[i]!;
       if (e === 0) return NIL;
-      const s = e - 1;
-      if (this.hash[s] === h && this.matches(s, p)) return s;
-      i = (i + 1) & this.mask;
+      if (this.hash[e - 1] === h && this.matches(e - 1, p)) return e - 1;
     }
   }
 
-  private create(p: PacketInfo, h: number, ts: number): number {
-    if (this.freeTop === 0) {
-      this.evictions++;
-      this.export(this.head, 'evicted');
+  private matches(s: number, p: PacketInfo): boolean {
+    if (this.proto[s] !== p.protocol || this.ipVer[s] !== p.ipVersion) return false;
+    const w = this.addrW;
+    const o = s * 8;
+    const pa = this.ports[2 * s]!;
+    const pb = this.ports[2 * s + 1]!;
+    const src = this.srcW;
+    const dst = this.dstW;
+    if (p.ipVersion === 4) {
+      if (pa === p.srcPort && pb === p.dstPort && w[o] === src[0] && w[o + 4] === dst[0]) return true;
+      return pa === p.dstPort && pb === p.srcPort && w[o] === dst[0] && w[o + 4] === src[0];
     }
-    const s = this.free[--this.freeTop]!;
-    const o = s * 16;
-    this.addrA.fill(0, o, o + 16);
-    this.addrB.fill(0, o, o + 16);
-    const n = p.ipVersion === 4 ? 4 : 16;
-    for (let i = 0; i < n; i++) {
-      this.addrA[o + i] = p.src[i]!;
-      this.addrB[o + i] = p.dst[i]!;
+    if (pa === p.srcPort && pb === p.dstPort && w[o] === src[0] && w[o + 1] === src[1] && w[o + 2] === src[2] && w[o + 3] === src[3] && w[o + 4] === dst[0] && w[o + 5] === dst[1] && w[o + 6] === dst[2] && w[o + 7] === dst[3]) return true;
+    return pa === p.dstPort && pb === p.srcPort && w[o] === dst[0] && w[o + 1] === dst[1] && w[o + 2] === dst[2] && w[o + 3] === dst[3] && w[o + 4] === src[0] && w[o + 5] === src[1] && w[o + 6] === src[2] && w[o + 7] === src[3];
+  }
+
+  /** Whether the packet goes initiator to responder (a host talking to itself on one port: yes). */
+  private isForward(s: number, p: PacketInfo): boolean {
+    if (this.ports[2 * s] !== p.srcPort) return false;
+    const w = this.addrW;
+    const o = s * 8;
+    const src = this.srcW;
+    if (p.ipVersion === 4) return w[o] === src[0];
+    return w[o] === src[0] && w[o + 1] === src[1] && w[o + 2] === src[2] && w[o + 3] === src[3];
+  }
+
+  /** A new flow for the packet in `p`; `reversed`: its receiver is the initiator. */
+  private create(p: PacketInfo, h: number, ts: number, reversed: boolean): number {
+    if (this.freeHead === NIL) {
+      if (this.cap < this.maxFlows) this.grow(Math.min(this.maxFlows, this.cap * 2));
+      else {
+        this.evictions++;
+        this.export(this.leastRecent(), 'evicted');
+      }
     }
-    this.portA[s] = p.srcPort;
-    this.portB[s] = p.dstPort;
+    const s = this.freeHead;
+    this.freeHead = this.next[s]!;
+    const w = this.addrW;
+    const o = s * 8;
+    const a = reversed ? this.dstW : this.srcW;
+    const b = reversed ? this.srcW : this.dstW;
+    w[o] = a[0]!;
+    w[o + 4] = b[0]!;
+    if (p.ipVersion === 6) {
+      w[o + 1] = a[1]!;
+      w[o + 2] = a[2]!;
+      w[o + 3] = a[3]!;
+      w[o + 5] = b[1]!;
+      w[o + 6] = b[2]!;
+      w[o + 7] = b[3]!;
+    }
+    this.ports[2 * s] = reversed ? p.dstPort : p.srcPort;
+    this.ports[2 * s + 1] = reversed ? p.srcPort : p.dstPort;
     this.proto[s] = p.protocol;
     this.ipVer[s] = p.ipVersion;
-    this.state[s] = 0;
     this.hash[s] = h;
+    this.state[s] = 0;
     this.tsFirst[s] = ts;
     this.tsLast[s] = ts;
     this.pkts[2 * s] = this.pkts[2 * s + 1] = 0;
     this.bytes[2 * s] = this.bytes[2 * s + 1] = 0;
     this.payload[2 * s] = this.payload[2 * s + 1] = 0;
     this.flags.fill(0, s * 6, s * 6 + 6);
-    this.sizeMin[s] = 0xffffffff;
+    this.sizeMin[s] = 0xffff;
     this.sizeMax[s] = 0;
-    this.sizeSum[s] = 0;
     this.iatMean[s] = 0;
     this.iatM2[s] = 0;
-    this.dnsQtype[s] = -1;
-    this.dnsRcode[s] = -1;
-    this.dnsName[s] = null;
+    const index = this.index;
     let i = h & this.mask;
-    while (this.index[i] !== 0) i = (i + 1) & this.mask;
-    this.index[i] = s + 1;
-    // Append to the tail of the recency list.
-    this.prev[s] = this.tail;
-    this.next[s] = NIL;
-    if (this.tail !== NIL) this.next[this.tail] = s;
-    else this.head = s;
-    this.tail = s;
+    while (index[i] !== 0) i = (i + 1) & this.mask;
+    index[i] = s + 1;
+    const c = p.protocol === 6 ? C_TCP : p.protocol === 17 ? C_UDP : p.protocol === 1 || p.protocol === 58 ? C_ICMP : C_OTHER;
+    this.cls[s] = c;
+    this.append(s, c);
     this.open++;
     return s;
   }
 
-  private touch(s: number): void {
-    if (this.tail === s) return;
+  private leastRecent(): number {
+    let best = NIL;
+    for (let c = 0; c < CLASSES; c++) {
+      const s = this.head[c]!;
+      if (s !== NIL && (best === NIL || this.tsLast[s]! < this.tsLast[best]!)) best = s;
+    }
+    return best;
+  }
+
+  private append(s: number, c: number): void {
+    const t = this.tail[c]!;
+    this.prev[s] = t;
+    this.next[s] = NIL;
+    if (t !== NIL) this.next[t] = s;
+    else this.head[c] = s;
+    this.tail[c] = s;
+  }
+
+  private unlink(s: number): void {
+    const c = this.cls[s]!;
     const pv = this.prev[s]!;
     const nx = this.next[s]!;
     if (pv !== NIL) this.next[pv] = nx;
-    else this.head = nx;
-    this.prev[nx] = pv;
-    this.prev[s] = this.tail;
-    this.next[s] = NIL;
-    this.next[this.tail] = s;
-    this.tail = s;
+    else this.head[c] = nx;
+    if (nx !== NIL) this.prev[nx] = pv;
+    else this.tail[c] = pv;
   }
 
-  /** Adds the packet to slot `s`; returns the new state (ST_RST / ST_DONE: export now). */
-  private update(s: number, fwd: boolean, ts: number, data: Uint8Array): number {
+  /** Most recently seen: to the tail of its list. */
+  private touch(s: number): void {
+    if (this.tail[this.cls[s]!] === s) return;
+    this.unlink(s);
+    this.append(s, this.cls[s]!);
+  }
+
+  private update(s: number, fwd: boolean, ts: number, data: Uint8Array): void {
     const p = this.info;
     const d = fwd ? 0 : 1;
     const n = this.pkts[2 * s]! + this.pkts[2 * s + 1]!;
     if (n > 0) {
-      // Welford's running mean and variance of inter-arrival times.
-      const gap = ts - this.tsLast[s]!;
-      const delta = gap - this.iatMean[s]!;
-      this.iatMean[s]! += delta / n;
-      this.iatM2[s]! += delta * (gap - this.iatMean[s]!);
+      // Welford's running mean and variance of inter-arrival times (reordered packets: gap 0).
+      const last = this.tsLast[s]!;
+      const gap = ts > last ? ts - last : 0;
+      const mean = this.iatMean[s]!;
+      const delta = gap - mean;
+      const m = mean + delta / n;
+      this.iatMean[s] = m;
+      this.iatM2[s]! += delta * (gap - m);
+      if (ts > last) this.tsLast[s] = ts;
     }
-    if (ts > this.tsLast[s]!) this.tsLast[s] = ts;
     this.pkts[2 * s + d]!++;
     this.bytes[2 * s + d]! += p.ipLength;
     this.payload[2 * s + d]! += p.payloadLength;
-    if (p.ipLength < this.sizeMin[s]!) this.sizeMin[s] = p.ipLength;
-    if (p.ipLength > this.sizeMax[s]!) this.sizeMax[s] = p.ipLength;
-    this.sizeSum[s]! += p.ipLength;
+    const size = p.ipLength < 0xffff ? p.ipLength : 0xffff;
+    if (size < this.sizeMin[s]!) this.sizeMin[s] = size;
+    if (size > this.sizeMax[s]!) this.sizeMax[s] = size;
+    if (p.protocol === 6) this.updateTcp(s, fwd);
+    else if (p.protocol !== 17) return;
+    if ((p.srcPort === 53 || p.dstPort === 53) && p.payloadCaptured > 0) this.updateDns(s, data);
+  }
+
+  private updateTcp(s: number, fwd: boolean): void {
+    const f = this.info.tcpFlags;
+    const o = s * 6;
     let st = this.state[s]!;
-    // The packet after both FINs (the last ACK) still belongs to the flow, then it is done.
-    if (st & ST_CLOSING) st |= ST_DONE;
-    if (p.protocol === 6) {
-      const f = p.tcpFlags;
-      const o = s * 6;
-      if (f & TcpFlag.SYN) {
-        if (f & TcpFlag.ACK) {
-          this.flags[o + 1]!++;
-          if (!fwd && st & ST_SYN) st |= ST_SYNACK;
-        } else {
-          this.flags[o]!++;
-          if (fwd) st |= ST_SYN;
-        }
-      } else if (fwd && f & TcpFlag.ACK && st & ST_SYNACK) st |= ST_HANDSHAKE;
-      if (f & TcpFlag.FIN) {
-        this.flags[o + 2]!++;
-        st |= fwd ? ST_FIN_FWD : ST_FIN_REV;
+    const before = st;
+    if (f & SYN) {
+      if (f & ACK) {
+        this.flags[o + 1]!++;
+        if (!fwd && st & ST_SYN) st |= ST_SYNACK;
+      } else {
+        this.flags[o]!++;
+        if (fwd) st |= ST_SYN;
       }
-      if (f & TcpFlag.RST) {
-        this.flags[o + 3]!++;
-        st |= ST_RST;
-      }
-      if (f & TcpFlag.PSH) this.flags[o + 4]!++;
-      if (f & TcpFlag.URG) this.flags[o + 5]!++;
+    } else if (fwd && f & ACK && st & ST_SYNACK) st |= ST_HANDSHAKE;
+    if (f & FIN) {
+      this.flags[o + 2]!++;
+      st |= fwd ? ST_FIN_FWD : ST_FIN_REV;
     }
-    if ((p.protocol === 17 || p.protocol === 6) && (p.srcPort === 53 || p.dstPort === 53) && p.payloadCaptured > 0) {
-      if (parseDns(data, p.payloadOffset, p.payloadCaptured, this.dns, p.protocol === 6)) {
-        if (!this.dns.isResponse && this.dnsName[s] === null) {
-          this.dnsName[s] = dnsName(data, this.dns);
-          this.dnsQtype[s] = this.dns.qtype;
-        } else if (this.dns.isResponse) {
-          if (this.dnsRcode[s]! < 0) this.dnsRcode[s] = this.dns.rcode;
-          if (this.dnsName[s] === null) {
-            this.dnsName[s] = dnsName(data, this.dns);
-            this.dnsQtype[s] = this.dns.qtype;
-          }
-        }
-      }
+    if (f & RST) {
+      this.flags[o + 3]!++;
+      st |= ST_RST;
     }
-    if ((st & (ST_FIN_FWD | ST_FIN_REV)) === (ST_FIN_FWD | ST_FIN_REV)) st |= ST_CLOSING;
+    if (f & PSH) this.flags[o + 4]!++;
+    if (f & URG) this.flags[o + 5]!++;
+    if (st !== before && this.cls[s] !== C_CLOSED && (st & ST_RST || (st & ST_FIN_FWD && st & ST_FIN_REV))) {
+      // Closed: linger briefly for the last ACK, then export.
+      if (st & ST_RST) st |= ST_CLOSED_BY_RST;
+      this.unlink(s);
+      this.cls[s] = C_CLOSED;
+      this.append(s, C_CLOSED);
+    }
     this.state[s] = st;
-    return st;
+  }
+
+  private updateDns(s: number, data: Uint8Array): void {
+    const p = this.info;
+    const dns = this.dns;
+    if (!parseDns(data, p.payloadOffset, p.payloadCaptured, dns, p.protocol === 6)) return;
+    let d = this.dnsState.get(s);
+    if (!d) {
+      d = { name: null, qtype: -1, rcode: -1 };
+      this.dnsState.set(s, d);
+    }
+    // The first query's name and type (a response's question when the query was missed).
+    if (d.name === null) {
+      d.name = dnsName(data, dns);
+      d.qtype = dns.qtype;
+    }
+    if (dns.isResponse && d.rcode < 0) d.rcode = dns.rcode;
   }
 
   private export(s: number, reason: EndReason): void {
-    // Unlink from the index (backward-shift deletion keeps probe chains intact).
-    let i = this.hash[s]! & this.mask;
-    while (this.index[i] !== s + 1) i = (i + 1) & this.mask;
-    let j = i;
-    for (;;) {
-      j = (j + 1) & this.mask;
-      const e = this.index[j]!;
-      if (e === 0) break;
-      const k = this.hash[e - 1]! & this.mask;
-      // Move e back into the hole at i if its home position does not lie in (i, j].
-      if (i <= j ? k <= i || k > j : k <= i && k > j) {
-        this.index[i] = e;
+    // Out of the index; backward-shift deletion keeps every probe chain intact.
+    const index = this.index;
+    const mask = this.mask;
+    let i = this.hash[s]! & mask;
+    while (index[i] !== s + 1) i = (i + 1) & mask;
+    for (let j = (i + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hash[index[j]! - 1]! & mask;
+      // Move the entry at j into the hole at i unless its home lies cyclically in (i, j].
+      if (i <= j ? home <= i || home > j : home <= i && home > j) {
+        index[i] = index[j]!;
         i = j;
       }
     }
-    this.index[i] = 0;
-    const pv = this.prev[s]!;
-    const nx = this.next[s]!;
-    if (pv !== NIL) this.next[pv] = nx;
-    else this.head = nx;
-    if (nx !== NIL) this.prev[nx] = pv;
-    else this.tail = pv;
-    this.free[this.freeTop++] = s;
+    index[i] = 0;
+    this.unlink(s);
+    this.cls[s] = FREE;
+    this.next[s] = this.freeHead;
+    this.freeHead = s;
     this.open--;
-    this.exported[REASON_INDEX[reason]]!++;
-    this.opts.onExport(this.toFlow(s, reason));
+    this.exported[REASON[reason]]!++;
+    const flow = this.toFlow(s, reason);
+    this.dnsState.delete(s);
+    this.opts.onExport(flow);
   }
 
   private toFlow(s: number, reason: EndReason): Flow {
     const v = this.ipVer[s]!;
+    const bytes8 = new Uint8Array(this.addrW.buffer, s * 32, 32);
     const n = v === 4 ? 4 : 16;
-    const a = this.addrA.slice(s * 16, s * 16 + n);
-    const b = this.addrB.slice(s * 16, s * 16 + n);
+    const a = bytes8.subarray(0, n);
+    const b = bytes8.subarray(16, 16 + n);
     const proto = this.proto[s]!;
-    const src_ip = formatAddress(a, v);
-    const dst_ip = formatAddress(b, v);
-    const cid = communityId(a, b, proto, this.portA[s]!, this.portB[s]!);
+    const sport = this.ports[2 * s]!;
+    const dport = this.ports[2 * s + 1]!;
+    const srcIp = formatAddress(a, v);
+    const dstIp = formatAddress(b, v);
+    const cid = communityId(a, b, proto, sport, dport);
     const o = s * 6;
-    const packetsTotal = this.pkts[2 * s]! + this.pkts[2 * s + 1]!;
+    const pf = this.pkts[2 * s]!;
+    const pr = this.pkts[2 * s + 1]!;
+    const packets = pf + pr;
     const st = this.state[s]!;
+    const tsStart = this.tsFirst[s]!;
     const synOnly = proto === 6 && (st & ST_SYN) !== 0 && (st & ST_SYNACK) === 0;
-    const ts_start = this.tsFirst[s]!;
-    this.context.observe(src_ip, dst_ip, `${proto}/${this.portB[s]}`, synOnly, ts_start, this.ctxOut);
-    const name = this.dnsName[s] ?? null;
-    this.dnsName[s] = null;
-    const iatN = packetsTotal - 1;
+    this.context.observe(srcIp, dstIp, (proto << 16) | dport, synOnly, tsStart, this.ctxOut);
+    const dns = this.dnsState.get(s);
+    const name = dns?.name ?? null;
     return {
       sensor_id: this.opts.sensorId,
-      flow_id: flowId(this.opts.sensorId, cid, ts_start),
+      flow_id: flowId(this.opts.sensorId, cid, tsStart),
       community_id: cid,
-      ts_start,
+      ts_start: tsStart,
       ts_end: this.tsLast[s]!,
       ip_version: v,
-      src_ip,
-      dst_ip,
-      src_port: this.portA[s]!,
-      dst_port: this.portB[s]!,
+      src_ip: srcIp,
+      dst_ip: dstIp,
+      src_port: sport,
+      dst_port: dport,
       protocol: proto,
-      packets_fwd: this.pkts[2 * s]!,
-      packets_rev: this.pkts[2 * s + 1]!,
+      packets_fwd: pf,
+      packets_rev: pr,
       bytes_fwd: this.bytes[2 * s]!,
       bytes_rev: this.bytes[2 * s + 1]!,
       payload_bytes_fwd: this.payload[2 * s]!,
@@ -434,11 +546,12 @@ export class FlowTable implements PacketHandler {
       psh_count: this.flags[o + 4]!,
       urg_count: this.flags[o + 5]!,
       handshake_complete: (st & ST_HANDSHAKE) !== 0,
-      pkt_size_min: packetsTotal > 0 ? this.sizeMin[s]! : 0,
+      pkt_size_min: packets > 0 ? this.sizeMin[s]! : 0,
       pkt_size_max: this.sizeMax[s]!,
-      pkt_size_mean: packetsTotal > 0 ? this.sizeSum[s]! / packetsTotal : 0,
-      iat_mean_us: iatN > 0 ? this.iatMean[s]! : 0,
-      iat_std_us: iatN > 1 ? Math.sqrt(this.iatM2[s]! / iatN) : 0,
+      pkt_size_mean: packets > 0 ? (this.bytes[2 * s]! + this.bytes[2 * s + 1]!) / packets : 0,
+      iat_mean_us: packets > 1 ? this.iatMean[s]! : 0,
+      // Population standard deviation of the packets - 1 gaps.
+      iat_std_us: packets > 2 ? Math.sqrt(this.iatM2[s]! / (packets - 1)) : 0,
       end_reason: reason,
       ctx_window_s: this.context.windowS,
       ctx_src_distinct_dst_ports: this.ctxOut.distinctDstPorts,
@@ -446,24 +559,57 @@ export class FlowTable implements PacketHandler {
       ctx_src_syn_only_share: this.ctxOut.synOnlyShare,
       ctx_src_flows_per_s: this.ctxOut.flowsPerSecond,
       dns_qname: name,
-      dns_qname_len: name ? name.length : 0,
-      dns_label_count: name ? name.split('.').filter(Boolean).length : 0,
-      dns_qname_entropy: name ? entropy(name) : 0,
-      dns_qtype: this.dnsQtype[s]!,
-      dns_rcode: this.dnsRcode[s]!,
+      dns_qname_len: name && name !== '.' ? name.length : 0,
+      dns_label_count: name && name !== '.' ? name.split('.').length : 0,
+      dns_qname_entropy: name && name !== '.' ? entropy(name) : 0,
+      dns_qtype: dns ? dns.qtype : -1,
+      dns_rcode: dns ? dns.rcode : -1,
     };
+  }
+
+  /** Reallocates every column for `n` slots and rebuilds the index (load factor <= 1/2). */
+  private grow(n: number): void {
+    const old = this.cap;
+    this.addrW = resized(this.addrW, n * 8);
+    this.ports = resized(this.ports, n * 2);
+    this.proto = resized(this.proto, n);
+    this.ipVer = resized(this.ipVer, n);
+    this.hash = resized(this.hash, n);
+    this.state = resized(this.state, n);
+    this.cls = resized(this.cls, n);
+    this.tsFirst = resized(this.tsFirst, n);
+    this.tsLast = resized(this.tsLast, n);
+    this.pkts = resized(this.pkts, n * 2);
+    this.bytes = resized(this.bytes, n * 2);
+    this.payload = resized(this.payload, n * 2);
+    this.flags = resized(this.flags, n * 6);
+    this.sizeMin = resized(this.sizeMin, n);
+    this.sizeMax = resized(this.sizeMax, n);
+    this.iatMean = resized(this.iatMean, n);
+    this.iatM2 = resized(this.iatM2, n);
+    this.prev = resized(this.prev, n);
+    this.next = resized(this.next, n);
+    // New slots join the free list, lowest first.
+    for (let s = n - 1; s >= old; s--) {
+      this.cls[s] = FREE;
+      this.next[s] = this.freeHead;
+      this.freeHead = s;
+    }
+    this.cap = n;
+    let size = 1;
+    while (size < n * 2) size <<= 1;
+    this.index = new Int32Array(size);
+    this.mask = size - 1;
+    for (let s = 0; s < old; s++) {
+      if (this.cls[s] === FREE) continue;
+      let i = this.hash[s]! & this.mask;
+      while (this.index[i] !== 0) i = (i + 1) & this.mask;
+      this.index[i] = s + 1;
+    }
   }
 }
 
-/** Deterministic: the same sensor, conversation and start time give the same id. */
-export function flowId(sensorId: string, cid: string, tsStart: number): string {
-  let h1 = 0x811c9dc5;
-  let h2 = 0x01000193;
-  const s = `${sensorId}|${cid}|${tsStart}`;
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995) ^ (h2 >>> 13);
-  }
-  return (h1 >>> 0).toString(16).padStart(8, '0') + (h2 >>> 0).toString(16).padStart(8, '0');
+/** Deterministic: the same sensor, conversation and start time give the same id (64 bits, hex). */
+export function flowId(sensorId: string, communityId: string, tsStart: number): string {
+  return hash('sha1', `${sensorId}\0${communityId}\0${tsStart}`, 'hex').slice(0, 16);
 }

@@ -13,12 +13,15 @@ export class RedisModelStore implements ModelStore {
     // Bounded retries per command: a caller that cannot reach Redis gets an error it can
     // act on (keep the last good model) instead of a promise that never settles.
     this.redis = new Redis(url, { maxRetriesPerRequest: 2, lazyConnect: true, connectTimeout: 5000 });
+    // Connection errors surface on the commands that fail; the event itself is not news.
+    this.redis.on('error', () => {});
   }
 
   async connect(): Promise<this> {
     try {
       await this.redis.connect();
     } catch (err) {
+      this.redis.disconnect();
       throw new Error(`--redis: cannot connect to ${redactedUrl(this.url)}: ${(err as Error).message}. Is Redis running (npm run stack:up)?`);
     }
     return this;
@@ -64,7 +67,7 @@ export class RedisModelStore implements ModelStore {
 
   async subscribe(onPromote: (scope: string, id: string) => void): Promise<() => Promise<void>> {
     // A subscribed connection can run no other command, hence a second one.
-    this.subscriber ??= new Redis(this.url, { maxRetriesPerRequest: null, lazyConnect: true });
+    this.subscriber ??= new Redis(this.url, { maxRetriesPerRequest: null, lazyConnect: true }).on('error', () => {});
     const sub = this.subscriber;
     if (sub.status === 'wait') await sub.connect();
     const listener = (channel: string, message: string) => {

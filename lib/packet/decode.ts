@@ -23,6 +23,17 @@ export const DecodeError = {
   BAD_TRANSPORT_HEADER: 9,
 } as const;
 
+const E_NONE = DecodeError.NONE;
+const E_UNSUPPORTED_LINK = DecodeError.UNSUPPORTED_LINK;
+const E_TRUNCATED_LINK = DecodeError.TRUNCATED_LINK;
+const E_NOT_IP = DecodeError.NOT_IP;
+const E_TRUNCATED_IP = DecodeError.TRUNCATED_IP;
+const E_BAD_IP_HEADER = DecodeError.BAD_IP_HEADER;
+const E_TRUNCATED_TRANSPORT = DecodeError.TRUNCATED_TRANSPORT;
+const E_FRAGMENT = DecodeError.FRAGMENT;
+const E_BAD_IPV6_EXTENSION = DecodeError.BAD_IPV6_EXTENSION;
+const E_BAD_TRANSPORT_HEADER = DecodeError.BAD_TRANSPORT_HEADER;
+
 /** Names of the DecodeError codes, by code (index 0 is success). */
 export const DECODE_ERROR_NAMES = [
   'none',
@@ -63,6 +74,14 @@ export class PacketInfo {
   icmpCode = -1;
 }
 
+// Module-local copies of the link types: cheaper than an imported object on the hot path.
+const LINK_NULL = LinkType.NULL;
+const LINK_ETHERNET = LinkType.ETHERNET;
+const LINK_RAW = LinkType.RAW;
+const LINK_SLL = LinkType.LINUX_SLL;
+const LINK_IPV4 = LinkType.IPV4;
+const LINK_IPV6 = LinkType.IPV6;
+const LINK_SLL2 = LinkType.LINUX_SLL2;
 const ETH_IPV4 = 0x0800;
 const ETH_IPV6 = 0x86dd;
 
@@ -102,10 +121,10 @@ export class Decoder {
   /** Packets decoded successfully. */
   decoded = 0;
 
-  /** Decodes b[off, off + len) into `out`; returns DecodeError.NONE or the reason it could not. */
+  /** Decodes b[off, off + len) into `out`; returns E_NONE or the reason it could not. */
   decode(b: Uint8Array, off: number, len: number, linkType: number, out: PacketInfo): number {
     const r = this.decodeLink(b, off, off + len, linkType, out);
-    if (r === DecodeError.NONE) this.decoded++;
+    if (r === E_NONE) this.decoded++;
     else this.errors[r]!++;
     return r;
   }
@@ -114,29 +133,29 @@ export class Decoder {
     let etherType = 0;
     let p = off;
     switch (linkType) {
-      case LinkType.ETHERNET:
-        if (end - p < 14) return DecodeError.TRUNCATED_LINK;
+      case LINK_ETHERNET:
+        if (end - p < 14) return E_TRUNCATED_LINK;
         etherType = (b[p + 12]! << 8) | b[p + 13]!;
         p += 14;
         // 802.1Q, 802.1ad (QinQ) and the older 0x9100: any depth, each tag 4 bytes.
         while (etherType === 0x8100 || etherType === 0x88a8 || etherType === 0x9100) {
-          if (end - p < 4) return DecodeError.TRUNCATED_LINK;
+          if (end - p < 4) return E_TRUNCATED_LINK;
           etherType = (b[p + 2]! << 8) | b[p + 3]!;
           p += 4;
         }
         break;
-      case LinkType.LINUX_SLL:
-        if (end - p < 16) return DecodeError.TRUNCATED_LINK;
+      case LINK_SLL:
+        if (end - p < 16) return E_TRUNCATED_LINK;
         etherType = (b[p + 14]! << 8) | b[p + 15]!;
         p += 16;
         break;
-      case LinkType.LINUX_SLL2:
-        if (end - p < 20) return DecodeError.TRUNCATED_LINK;
+      case LINK_SLL2:
+        if (end - p < 20) return E_TRUNCATED_LINK;
         etherType = (b[p]! << 8) | b[p + 1]!;
         p += 20;
         break;
-      case LinkType.NULL: {
-        if (end - p < 4) return DecodeError.TRUNCATED_LINK;
+      case LINK_NULL: {
+        if (end - p < 4) return E_TRUNCATED_LINK;
         // The address family in the capturing host's byte order: accept either. AF_INET6
         // differs by OS: 10 Linux, 24 NetBSD/OpenBSD, 28 FreeBSD, 30 macOS.
         const fam = b[p]! | b[p + 3]!;
@@ -144,32 +163,32 @@ export class Decoder {
         etherType = fam === 2 ? ETH_IPV4 : fam === 24 || fam === 28 || fam === 30 || fam === 10 ? ETH_IPV6 : 0;
         break;
       }
-      case LinkType.RAW:
-      case LinkType.IPV4:
-      case LinkType.IPV6: {
-        if (end - p < 1) return DecodeError.TRUNCATED_LINK;
+      case LINK_RAW:
+      case LINK_IPV4:
+      case LINK_IPV6: {
+        if (end - p < 1) return E_TRUNCATED_LINK;
         const v = b[p]! >> 4;
         etherType = v === 4 ? ETH_IPV4 : v === 6 ? ETH_IPV6 : 0;
         break;
       }
       default:
-        return DecodeError.UNSUPPORTED_LINK;
+        return E_UNSUPPORTED_LINK;
     }
     if (etherType === ETH_IPV4) return this.decodeIPv4(b, p, end, out);
     if (etherType === ETH_IPV6) return this.decodeIPv6(b, p, end, out);
-    return DecodeError.NOT_IP;
+    return E_NOT_IP;
   }
 
   private decodeIPv4(b: Uint8Array, p: number, end: number, out: PacketInfo): number {
-    if (end - p < 20) return DecodeError.TRUNCATED_IP;
+    if (end - p < 20) return E_TRUNCATED_IP;
     const vihl = b[p]!;
     const ihl = (vihl & 0x0f) * 4;
-    if (vihl >> 4 !== 4 || ihl < 20) return DecodeError.BAD_IP_HEADER;
-    if (end - p < ihl) return DecodeError.TRUNCATED_IP;
+    if (vihl >> 4 !== 4 || ihl < 20) return E_BAD_IP_HEADER;
+    if (end - p < ihl) return E_TRUNCATED_IP;
     let total = (b[p + 2]! << 8) | b[p + 3]!;
     // 0 is what a capture of TCP segmentation offload shows: the NIC fills it in later.
     if (total === 0) total = end - p;
-    if (total < ihl) return DecodeError.BAD_IP_HEADER;
+    if (total < ihl) return E_BAD_IP_HEADER;
     const fragField = (b[p + 6]! << 8) | b[p + 7]!;
     out.ipVersion = 4;
     out.protocol = b[p + 9]!;
@@ -187,7 +206,7 @@ export class Decoder {
     out.firstFragment = false;
     if ((fragField & 0x3fff) !== 0) {
       this.fragments++;
-      if ((fragField & 0x1fff) !== 0) return DecodeError.FRAGMENT;
+      if ((fragField & 0x1fff) !== 0) return E_FRAGMENT;
       out.firstFragment = true;
     }
     const l4End = p + total < end ? p + total : end;
@@ -195,8 +214,8 @@ export class Decoder {
   }
 
   private decodeIPv6(b: Uint8Array, p: number, end: number, out: PacketInfo): number {
-    if (end - p < 40) return DecodeError.TRUNCATED_IP;
-    if (b[p]! >> 4 !== 6) return DecodeError.BAD_IP_HEADER;
+    if (end - p < 40) return E_TRUNCATED_IP;
+    if (b[p]! >> 4 !== 6) return E_BAD_IP_HEADER;
     let payloadLen = (b[p + 4]! << 8) | b[p + 5]!;
     // 0: a jumbogram (or offload); take what was captured.
     if (payloadLen === 0) payloadLen = end - p - 40;
@@ -220,22 +239,22 @@ export class Decoder {
         out.protocol = next;
         return this.decodeTransport(b, q, l4Limit, remaining, out);
       }
-      if (l4Limit - q < 8) return remaining < 8 ? DecodeError.BAD_IPV6_EXTENSION : DecodeError.TRUNCATED_IP;
+      if (l4Limit - q < 8) return remaining < 8 ? E_BAD_IPV6_EXTENSION : E_TRUNCATED_IP;
       let hlen: number;
       if (next === 44) {
         const fragField = (b[q + 2]! << 8) | b[q + 3]!;
         this.fragments++;
-        if (fragField >> 3 !== 0) return DecodeError.FRAGMENT;
+        if (fragField >> 3 !== 0) return E_FRAGMENT;
         out.firstFragment = (fragField & 1) !== 0;
         hlen = 8;
       } else if (next === 51) hlen = (b[q + 1]! + 2) * 4;
       else hlen = (b[q + 1]! + 1) * 8;
-      if (hlen > remaining) return DecodeError.BAD_IPV6_EXTENSION;
+      if (hlen > remaining) return E_BAD_IPV6_EXTENSION;
       next = b[q]!;
       q += hlen;
       remaining -= hlen;
     }
-    return DecodeError.BAD_IPV6_EXTENSION;
+    return E_BAD_IPV6_EXTENSION;
   }
 
   /** p: start of the transport header; end: end of captured IP payload; l4Length: per the IP header. */
@@ -246,24 +265,24 @@ export class Decoder {
     let hdr: number;
     switch (out.protocol) {
       case 6: {
-        if (end - p < 20) return DecodeError.TRUNCATED_TRANSPORT;
+        if (end - p < 20) return E_TRUNCATED_TRANSPORT;
         hdr = (b[p + 12]! >> 4) * 4;
-        if (hdr < 20 || hdr > l4Length) return DecodeError.BAD_TRANSPORT_HEADER;
+        if (hdr < 20 || hdr > l4Length) return E_BAD_TRANSPORT_HEADER;
         out.srcPort = (b[p]! << 8) | b[p + 1]!;
         out.dstPort = (b[p + 2]! << 8) | b[p + 3]!;
         out.tcpFlags = b[p + 13]!;
         break;
       }
       case 17:
-        if (end - p < 8) return DecodeError.TRUNCATED_TRANSPORT;
-        if (l4Length < 8) return DecodeError.BAD_TRANSPORT_HEADER;
+        if (end - p < 8) return E_TRUNCATED_TRANSPORT;
+        if (l4Length < 8) return E_BAD_TRANSPORT_HEADER;
         hdr = 8;
         out.srcPort = (b[p]! << 8) | b[p + 1]!;
         out.dstPort = (b[p + 2]! << 8) | b[p + 3]!;
         break;
       case 1:
       case 58: {
-        if (end - p < 4) return DecodeError.TRUNCATED_TRANSPORT;
+        if (end - p < 4) return E_TRUNCATED_TRANSPORT;
         hdr = l4Length < 8 ? l4Length : 8;
         const type = b[p]!;
         const code = b[p + 1]!;
@@ -284,7 +303,7 @@ export class Decoder {
     const payloadAt = p + hdr < end ? p + hdr : end;
     out.payloadOffset = payloadAt;
     out.payloadCaptured = end - payloadAt;
-    return DecodeError.NONE;
+    return E_NONE;
   }
 }
 
