@@ -126,20 +126,22 @@ export class IsolationForest {
     const nTrees = roots.length;
     const norm = averagePathLength(this.maxSamples_) * nTrees;
     const n = X.length / d;
-    for (let i = 0; i < n; i++) {
-      const base = i * d;
-      let total = 0;
-      for (let t = 0; t < nTrees; t++) {
-        let node = roots[t]!;
+    out.fill(0, 0, n);
+    // Tree-major: one tree's nodes stay in cache while every row walks it.
+    for (let t = 0; t < nTrees; t++) {
+      const root = roots[t]!;
+      for (let i = 0; i < n; i++) {
+        const base = i * d;
+        let node = root;
         let f = feature[node]!;
         while (f >= 0) {
           node = X[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
           f = feature[node]!;
         }
-        total += value[node]!;
+        out[i] += value[node]!;
       }
-      out[i] = -Math.pow(2, -total / norm);
     }
+    for (let i = 0; i < n; i++) out[i] = -Math.pow(2, -out[i]! / norm);
     return out;
   }
 

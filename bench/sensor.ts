@@ -1,0 +1,48 @@
+// sensor.pps: packets/s through the pcap reader, decoder and flow table, beside
+// `tshark -q -z conv,ip` on the same file in the same run; sensor.bytes_per_flow: heap per
+// open flow. Without an argument it simulates a capture to measure on.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { flowsFromPcap } from '../lib/flow/from-pcap.ts';
+import { FlowTable } from '../lib/flow/table.ts';
+import { writeSimulatedPcap } from '../services/simulator/pcap.ts';
+import { ethernet, ipv4, tcp } from '../test/helpers/packets.ts';
+import { LinkType } from '../lib/pcap/types.ts';
+import { emit } from './util.ts';
+
+let pcap = process.argv[2];
+if (!pcap) {
+  pcap = join(mkdtempSync(join(tmpdir(), 'nids-bench-')), 'bench.pcap');
+  await writeSimulatedPcap(pcap, { seed: 3, durationS: 600, startMicros: 1.7e15, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood'] });
+}
+let packets = 0;
+await flowsFromPcap(pcap, { sensorId: 'bench' }, () => {}); // warm-up
+const t = performance.now();
+const st = await flowsFromPcap(pcap, { sensorId: 'bench' }, () => {});
+packets = st.packets;
+emit('sensor.pps', 'nids', packets / ((performance.now() - t) / 1000), 'packets/s');
+const t2 = performance.now();
+const r = spawnSync('tshark', ['-n', '-q', '-z', 'conv,ip', '-r', pcap], { encoding: 'utf8' });
+if (r.status === 0) emit('sensor.pps', 'tshark', packets / ((performance.now() - t2) / 1000), 'packets/s');
+
+// Heap per open flow: 100k distinct flows held open in a table sized for them.
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc) {
+  const n = 100_000;
+  // Let the warm-up tables above go first (each preallocates its full capacity).
+  await new Promise((r) => setTimeout(r, 50));
+  gc();
+  gc();
+  const before = process.memoryUsage();
+  const table = new FlowTable({ sensorId: 'bench', maxFlows: n, idleTimeoutS: 1e6, activeTimeoutS: 1e6, onExport: () => {} });
+  for (let i = 0; i < n; i++) {
+    const pkt = ethernet(ipv4([10, 1, (i >> 8) & 255, i & 255], [10, 2, 0, 1], 6, tcp(1024 + (i % 60000), 443, 0x02)));
+    table.onPacket(pkt, 0, pkt.length, pkt.length, 1.7e15 + i, LinkType.ETHERNET);
+  }
+  gc();
+  const after = process.memoryUsage();
+  const used = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  emit('sensor.bytes_per_flow', 'nids', used / n, 'bytes');
+} else process.stderr.write('sensor.bytes_per_flow needs --expose-gc\n');
