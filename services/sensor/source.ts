@@ -4,7 +4,8 @@
 import { num } from '../../lib/config/index.ts';
 import { flowsFromPcap, type FlowTableStats } from '../../lib/flow/from-pcap.ts';
 import type { Flow } from '../../lib/flow/record.ts';
-import type { Registry } from '../../lib/metrics/index.ts';
+import { Gauge, type Registry } from '../../lib/metrics/index.ts';
+import type { FlowTable } from '../../lib/flow/table.ts';
 
 export const sensorFlowSettings = {
   idleTimeoutS: num({ flag: 'idle-timeout', env: 'NIDS_IDLE_TIMEOUT_S', default: 60, min: 1, help: 'Seconds without a packet before a flow is exported.' }),
@@ -35,14 +36,33 @@ export async function readFlows(
   onFlow: (f: Flow) => void,
   opts: ReadOptions = {},
 ): Promise<FlowTableStats> {
-  const stats = await flowsFromPcap(
+  return flowsFromPcap(
     path,
     { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
     onFlow,
     { drain: opts.drain, onProgress: opts.onProgress, replaySpeed: s.replaySpeed },
+    registry ? (table) => exportTableMetrics(table, registry) : undefined,
   );
-  void registry;
-  return stats;
+}
+
+/**
+ * The flow table's counters as Prometheus metrics, read at scrape time (the hot path only
+ * bumps plain numbers). Gauges, since a scrape reads the table's own running totals.
+ */
+export function exportTableMetrics(table: FlowTable, registry: Registry): void {
+  const reg = [registry];
+  new Gauge({ name: 'nids_sensor_packets_seen', help: 'Packets read from the source', registers: reg, collect() { this.set(table.stats().packets); } });
+  new Gauge({ name: 'nids_sensor_ip_bytes_seen', help: 'IP bytes of decoded packets', registers: reg, collect() { this.set(table.stats().bytes); } });
+  new Gauge({
+    name: 'nids_sensor_packets_dropped', help: 'Packets skipped by the decoder, by reason', labelNames: ['reason'], registers: reg,
+    collect() { for (const [reason, n] of Object.entries(table.stats().decodeErrors)) this.set({ reason }, n); },
+  });
+  new Gauge({ name: 'nids_sensor_flows_open', help: 'Flows open in the table', registers: reg, collect() { this.set(table.stats().flowsOpen); } });
+  new Gauge({
+    name: 'nids_sensor_flows_exported', help: 'Flows exported, by end reason', labelNames: ['reason'], registers: reg,
+    collect() { for (const [reason, n] of Object.entries(table.stats().flowsExported)) this.set({ reason }, n); },
+  });
+  new Gauge({ name: 'nids_sensor_flow_evictions', help: 'Flows evicted because the table was full', registers: reg, collect() { this.set(table.stats().evictions); } });
 }
 
 /** A progress line on stderr when it is a terminal: rate, counts, ETA. */
