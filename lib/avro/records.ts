@@ -44,14 +44,15 @@ export interface Anomaly {
 }
 
 /**
- * Severity from how far below the threshold the score falls. Scores live in (-1, 0] and
- * the 'auto' threshold is -0.5, so these margins split the remaining range roughly evenly.
+ * Severity from how far below the threshold the score falls. Isolation scores are
+ * compressed: with a baseline-quantile threshold (about -0.65 on flow features) the most
+ * isolated flows sit only 0.06-0.08 below it, so the bands are narrow.
  */
 export function severityOf(score: number, threshold: number): Severity {
   const margin = threshold - score;
-  if (margin >= 0.15) return 'critical';
-  if (margin >= 0.08) return 'high';
-  if (margin >= 0.03) return 'medium';
+  if (margin >= 0.06) return 'critical';
+  if (margin >= 0.04) return 'high';
+  if (margin >= 0.02) return 'medium';
   return 'low';
 }
 
