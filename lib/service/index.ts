@@ -20,6 +20,8 @@ export interface ServiceDef<S extends Spec> {
   usage: string;
   description: string;
   spec: S;
+  /** Checks settings that are valid one by one but not together; throws a ConfigError. */
+  validate?: (config: ConfigOf<S>) => void;
   /** Runs until `ctx.stopped` resolves (or the work ends); returns the exit code. */
   main(ctx: ServiceContext<S>): Promise<number>;
 }
@@ -33,6 +35,7 @@ export async function runService<S extends Spec>(def: ServiceDef<S>, argv: strin
   let config: ConfigOf<S & typeof opsSettings>;
   try {
     ({ config } = loadConfig(spec, argv));
+    def.validate?.(config as unknown as ConfigOf<S>);
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`nids ${def.name}: invalid configuration: ${err.message}\n`);

@@ -1,8 +1,17 @@
-// The sensor service: packets (a pcap file now; live capture in lib/capture) -> flows ->
-// Avro on the flows topic, keyed by community_id so both directions of a conversation
-// land on one partition.
+// The sensor service: packets (a pcap file, or a live interface through lib/capture) ->
+// flows -> Avro on the flows topic, keyed by community_id so both directions of a
+// conversation land on one partition.
+//
+// Back-pressure: reading a file simply waits while Kafka is behind (publisher.drain()).
+// A live capture cannot slow the wire. libpcap's kernel buffer (--buffer-mb) absorbs
+// packet bursts while the process is busy, but once flows are made the only choices are
+// unbounded memory or dropping: while --max-pending batches are unacknowledged, flows the
+// table exports are dropped and counted (nids_sensor_flows_dropped_total{reason=
+// "backpressure"}, and a warning per episode). Stopping the reads instead would make the
+// kernel drop packets, which cap 0.2.1 cannot count. At shutdown nothing is dropped: the
+// capture is closed first, then every open flow is exported and published.
 import { hostname } from 'node:os';
-import { num, optionalStr, str } from '../../lib/config/index.ts';
+import { ConfigError, num, optionalStr, str } from '../../lib/config/index.ts';
 import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
@@ -10,26 +19,41 @@ import { createKafka, createProducer } from '../../lib/kafka/index.ts';
 import { Counter, Histogram } from '../../lib/metrics/index.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { FlowPublisher } from './publisher.ts';
-import { readFlows, sensorFlowSettings, progressReporter } from './source.ts';
+import { captureFlows, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from './source.ts';
+import { checkInterface } from '../../lib/capture/live.ts';
 
 const spec = {
-  input: optionalStr({ flag: 'input', env: 'NIDS_SENSOR_INPUT', metavar: 'pcap', help: 'pcap or pcapng file to read (offline sensor).' }),
+  input: optionalStr({ flag: 'input', env: 'NIDS_SENSOR_INPUT', metavar: 'pcap', help: 'pcap or pcapng file to read (offline sensor); or give --iface.' }),
+  ...liveCaptureSettings,
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: hostname(), help: 'Name of this sensor in every flow record.' }),
   ...sensorFlowSettings,
   batchSize: num({ flag: 'batch-size', env: 'NIDS_SENSOR_BATCH', default: 500, integer: true, min: 1, help: 'Flows per Kafka request.' }),
   lingerMs: num({ flag: 'linger-ms', env: 'NIDS_SENSOR_LINGER_MS', default: 200, min: 0, help: 'Longest wait before sending a partial batch.' }),
-  maxPending: num({ flag: 'max-pending', env: 'NIDS_SENSOR_MAX_PENDING', default: 8, integer: true, min: 1, help: 'Unacknowledged batches before capture slows down.' }),
+  maxPending: num({ flag: 'max-pending', env: 'NIDS_SENSOR_MAX_PENDING', default: 8, integer: true, min: 1, help: 'Unacknowledged batches before a file read waits (live: flows beyond it are dropped, counted).' }),
   ...kafkaSettings,
   flowsTopic: topicSettings.flowsTopic,
 };
 
 export const sensorService: ServiceDef<typeof spec> = {
   name: 'sensor',
-  usage: 'Usage: nids sensor --input <pcap> [options]',
-  description: 'Turns packets into bidirectional flows and publishes them as Avro to Kafka.',
+  usage: 'Usage: nids sensor --input <pcap> [options]\n       nids sensor --iface <name> [--filter <bpf>] [options]',
+  description:
+    'Turns packets into bidirectional flows and publishes them as Avro to Kafka. With --input it reads a pcap/pcapng ' +
+    'file and exits at its end; with --iface it captures live until SIGINT/SIGTERM, then exports every open flow ' +
+    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and the npm package cap.',
   spec,
-  async main({ config, log, metrics }) {
-    if (!config.input) throw new Error('--input (NIDS_SENSOR_INPUT): give a pcap/pcapng file to read');
+  validate(config) {
+    if (config.input && config.iface) {
+      throw new ConfigError('--input (NIDS_SENSOR_INPUT) and --iface (NIDS_SENSOR_IFACE): give one source, not both');
+    }
+    if (!config.input && !config.iface) {
+      throw new ConfigError('--input (NIDS_SENSOR_INPUT) or --iface (NIDS_SENSOR_IFACE): give a pcap/pcapng file or an interface');
+    }
+    if (config.input && config.filter) throw new ConfigError('--filter (NIDS_SENSOR_FILTER): applies to live capture (--iface) only');
+  },
+  async main({ config, log, metrics, stopped }) {
+    // Before connecting anywhere: cap loads and the interface exists.
+    if (config.iface) checkInterface(config.iface);
     const published = new Counter({ name: 'nids_sensor_flows_published_total', help: 'Flows acknowledged by Kafka', registers: [metrics.registry] });
     const publishedBytes = new Counter({ name: 'nids_sensor_published_bytes_total', help: 'Avro bytes acknowledged by Kafka', registers: [metrics.registry] });
     const latency = new Histogram({
@@ -44,7 +68,11 @@ export const sensorService: ServiceDef<typeof spec> = {
     const kafka = createKafka(config.brokers, `${config.clientId}-sensor`, log);
     const producer = await createProducer(kafka);
     try {
+      let onPublishFailure: (err: Error) => void = () => {};
+      const publisherFailed = new Promise<never>((_, reject) => (onPublishFailure = reject));
+      publisherFailed.catch(() => {});
       const publisher = new FlowPublisher(producer, codec, {
+        onFailure: (err) => onPublishFailure(err),
         topic: config.flowsTopic,
         batchSize: config.batchSize,
         lingerMs: config.lingerMs,
@@ -55,6 +83,35 @@ export const sensorService: ServiceDef<typeof spec> = {
           latency.observe(ms / 1000);
         },
       });
+      if (!config.input) {
+        const iface = config.iface!;
+        const dropped = new Counter({ name: 'nids_sensor_flows_dropped_total', help: 'Flows not published, by reason', labelNames: ['reason'], registers: [metrics.registry] });
+        dropped.inc({ reason: 'backpressure' }, 0);
+        let shuttingDown = false;
+        let dropping = false;
+        const live = captureFlows({ ...config, iface }, config, metrics.registry, (f) => {
+          if (!shuttingDown && publisher.saturated) {
+            dropped.inc({ reason: 'backpressure' });
+            if (!dropping) log.warn({ maxPending: config.maxPending }, 'Kafka is behind: dropping flows until it catches up (counted in nids_sensor_flows_dropped_total)');
+            dropping = true;
+            return;
+          }
+          if (dropping) log.info('Kafka caught up: publishing flows again');
+          dropping = false;
+          publisher.push(f);
+        });
+        log.info({ iface, linkType: live.capture.linkType, filter: live.capture.filter || undefined }, 'capturing');
+        metrics.setReady(true);
+        let failure: Error | null = null;
+        await Promise.race([stopped, live.failed, publisherFailed]).catch((err: Error) => (failure = err));
+        shuttingDown = true;
+        const stats = live.stop();
+        if (failure) throw failure;
+        await publisher.flush();
+        log.info({ ...stats, dropped: (await dropped.get()).values.reduce((n, v) => n + v.value, 0), published: publisher.published, topic: config.flowsTopic },
+          'capture stopped; all open flows exported and acknowledged (kernel drop counts are not available from cap 0.2.1)');
+        return 0;
+      }
       metrics.setReady(true);
       const stats = await readFlows(config.input, config, metrics.registry, (f) => publisher.push(f), {
         drain: () => publisher.drain(),

@@ -1,6 +1,8 @@
 // Flows -> Avro -> Kafka, in batches, with back-pressure: the packet loop calls push()
 // synchronously and awaits drain() between chunks, which only blocks while too many
-// batches are unacknowledged, so a slow broker slows capture instead of growing memory.
+// batches are unacknowledged, so a slow broker slows a file read instead of growing memory.
+// A live capture cannot slow the wire: it asks `saturated` and drops (and counts) flows
+// while it is true (services/sensor/main.ts).
 import type { Producer } from 'kafkajs';
 import type { AvroCodec } from '../../lib/avro/codec.ts';
 import type { Flow } from '../../lib/flow/record.ts';
@@ -12,6 +14,8 @@ export interface PublisherOptions {
   lingerMs: number;
   maxPendingBatches: number;
   onSent?: (flows: number, bytes: number, latencyMs: number) => void;
+  /** Called once, when a send fails for good (kafkajs has retried). */
+  onFailure?: (err: Error) => void;
 }
 
 export class FlowPublisher {
@@ -34,6 +38,11 @@ export class FlowPublisher {
     this.bufferBytes += value.length;
     if (this.buffer.length >= this.opts.batchSize) this.send();
     else this.timer ??= setTimeout(() => this.send(), this.opts.lingerMs);
+  }
+
+  /** maxPendingBatches are unacknowledged: a push now only grows memory. */
+  get saturated(): boolean {
+    return this.pending.size >= this.opts.maxPendingBatches;
   }
 
   /** Resolves when the producer can take more; undefined (no wait) when it already can. */
@@ -68,7 +77,9 @@ export class FlowPublisher {
         this.opts.onSent?.(messages.length, bytes, performance.now() - started);
       })
       .catch((err: Error) => {
-        this.failure ??= new Error(`publishing to ${this.opts.topic} failed: ${err.message}`);
+        if (this.failure) return;
+        this.failure = new Error(`publishing to ${this.opts.topic} failed: ${err.message}`);
+        this.opts.onFailure?.(this.failure);
       })
       .finally(() => this.pending.delete(p));
     this.pending.add(p);

@@ -1,10 +1,12 @@
 // The sensor's packet side, shared by the sensor service and the embedded mode: a capture
-// file through the decoder and flow table into flows, with the table's counters exported
-// as Prometheus metrics and a progress line on a TTY.
-import { num } from '../../lib/config/index.ts';
+// file or a live interface through the decoder and flow table into flows, with the table's
+// counters exported as Prometheus metrics and a progress line on a TTY.
+import { bool, num, optionalStr } from '../../lib/config/index.ts';
 import { flowsFromPcap, type FlowTableStats } from '../../lib/flow/from-pcap.ts';
+import { flowsFromLive, type LiveFlows } from '../../lib/flow/from-live.ts';
+import type { LiveCapture } from '../../lib/capture/live.ts';
 import type { Flow } from '../../lib/flow/record.ts';
-import { Gauge, type Registry } from '../../lib/metrics/index.ts';
+import { Counter, Gauge, type Registry } from '../../lib/metrics/index.ts';
 import type { FlowTable } from '../../lib/flow/table.ts';
 
 export const sensorFlowSettings = {
@@ -14,6 +16,23 @@ export const sensorFlowSettings = {
   contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
   replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
 };
+
+/** Live capture (lib/capture/live.ts); the source is the interface when `iface` is set. */
+export const liveCaptureSettings = {
+  iface: optionalStr({ flag: 'iface', env: 'NIDS_SENSOR_IFACE', metavar: 'name', help: 'Network interface to capture on live (`any` for all); needs CAP_NET_RAW.' }),
+  filter: optionalStr({ flag: 'filter', env: 'NIDS_SENSOR_FILTER', metavar: 'bpf', help: 'BPF filter of the live capture (pcap-filter syntax), e.g. "not port 9092".' }),
+  snaplen: num({ flag: 'snaplen', env: 'NIDS_SENSOR_SNAPLEN', default: 65535, integer: true, min: 64, max: 65535, help: 'Bytes kept of each captured packet (headers are enough for flows).' }),
+  promisc: bool({ flag: 'promisc', env: 'NIDS_SENSOR_PROMISC', default: true, help: 'Promiscuous mode; --no-promisc keeps only this host\'s own, broadcast and multicast frames.' }),
+  bufferMb: num({ flag: 'buffer-mb', env: 'NIDS_SENSOR_BUFFER_MB', default: 64, min: 1, max: 2047, help: 'libpcap kernel buffer in MiB: absorbs bursts while the sensor is busy.' }),
+};
+
+export interface LiveSettings {
+  iface: string;
+  filter: string | undefined;
+  snaplen: number;
+  promisc: boolean;
+  bufferMb: number;
+}
 
 export interface FlowSettings {
   sensorId: string;
@@ -43,6 +62,50 @@ export async function readFlows(
     { drain: opts.drain, onProgress: opts.onProgress, replaySpeed: s.replaySpeed },
     registry ? (table) => exportTableMetrics(table, registry) : undefined,
   );
+}
+
+/**
+ * A live interface into flows until stop() (which exports every open flow, 'shutdown'),
+ * with the table's and the capture's counters on `registry`.
+ */
+export function captureFlows(
+  live: LiveSettings,
+  s: Omit<FlowSettings, 'replaySpeed'>,
+  registry: Registry | null,
+  onFlow: (f: Flow) => void,
+): LiveFlows {
+  return flowsFromLive(
+    { iface: live.iface, filter: live.filter, snapLen: live.snaplen, promisc: live.promisc, bufferBytes: Math.round(live.bufferMb * 1024 * 1024) },
+    { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
+    onFlow,
+    {
+      onTable: registry
+        ? (table, capture) => {
+            exportTableMetrics(table, registry);
+            exportCaptureMetrics(capture, registry);
+          }
+        : undefined,
+    },
+  );
+}
+
+/**
+ * The live capture's counters. cap 0.2.1 has no pcap_stats binding, so the kernel's drop
+ * counts cannot be exported: packets and truncated packets are what there is.
+ */
+export function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
+  const reg = [registry];
+  // Counters fed from the capture's running totals at scrape time.
+  const fromTotal = (read: () => number) => {
+    let last = 0;
+    return function (this: Counter) {
+      const now = read();
+      if (now > last) this.inc(now - last);
+      last = now;
+    };
+  };
+  new Counter({ name: 'nids_sensor_capture_packets_total', help: 'Packets received from the live capture', registers: reg, collect: fromTotal(() => capture.stats().packets) });
+  new Counter({ name: 'nids_sensor_capture_truncated_total', help: 'Live packets cut at the snap length', registers: reg, collect: fromTotal(() => capture.stats().truncated) });
 }
 
 /**
