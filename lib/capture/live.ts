@@ -266,10 +266,11 @@ export class LiveCapture {
   }
 }
 
+// The libpcap message is quoted in each; no `cause`, so a log line says it once.
 function openError(iface: string, filter: string, err: Error): CaptureError {
   const msg = err.message;
   if (/permission|not permitted|EPERM|EACCES/i.test(msg)) {
-    return new CaptureError('permission', `capturing on "${iface}" needs CAP_NET_RAW: ${PERMISSION_FIX} (libpcap: ${msg})`, { cause: err });
+    return new CaptureError('permission', `capturing on "${iface}" needs CAP_NET_RAW: ${PERMISSION_FIX} (libpcap: ${msg})`);
   }
   if (/no such device|doesn't exist|does not exist/i.test(msg)) {
     let available = '';
@@ -278,19 +279,28 @@ function openError(iface: string, filter: string, err: Error): CaptureError {
     } catch {
       // the listing is a courtesy
     }
-    return new CaptureError('no-such-interface', `no such interface "${iface}"${available} (libpcap: ${msg})`, { cause: err });
+    return new CaptureError('no-such-interface', `no such interface "${iface}"${available} (libpcap: ${msg})`);
   }
   if (/promiscuous mode not supported/i.test(msg)) {
     return new CaptureError(
       'open-failed',
       `cannot capture on "${iface}": cap 0.2.1 always asks for promiscuous mode, which libpcap does not support there (libpcap: ${msg}); capture on a named interface instead`,
-      { cause: err },
     );
   }
   if (filter && /syntax|filter|parse|expression|unknown/i.test(msg)) {
-    return new CaptureError('open-failed', `invalid BPF filter "${filter}": ${msg}`, { cause: err });
+    return new CaptureError('open-failed', `invalid BPF filter "${filter}": ${msg}`);
   }
-  return new CaptureError('open-failed', `cannot capture on "${iface}": ${msg}`, { cause: err });
+  return new CaptureError('open-failed', `cannot capture on "${iface}": ${msg}`);
+}
+
+/**
+ * Opens and at once closes a capture with these options: what start-up runs before
+ * connecting anywhere, so a missing permission, interface or a bad filter stops it at once.
+ */
+export function probeCapture(opts: Omit<LiveCaptureOptions, 'onError'>): { linkType: number; filter: string } {
+  const c = new LiveCapture({ onPacket() {} }, { ...opts, bufferBytes: Math.min(opts.bufferBytes ?? 1 << 20, 1 << 20) });
+  c.stop();
+  return { linkType: c.linkType, filter: c.filter };
 }
 
 /** Opens a live capture that calls `handler.onPacket` for every packet until stop(). */

@@ -19,8 +19,8 @@ import { createKafka, createProducer } from '../../lib/kafka/index.ts';
 import { Counter, Histogram } from '../../lib/metrics/index.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { FlowPublisher } from './publisher.ts';
-import { captureFlows, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from './source.ts';
-import { checkInterface } from '../../lib/capture/live.ts';
+import { captureFlows, liveCaptureOptions, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from './source.ts';
+import { probeCapture } from '../../lib/capture/live.ts';
 
 const spec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_SENSOR_INPUT', metavar: 'pcap', help: 'pcap or pcapng file to read (offline sensor); or give --iface.' }),
@@ -52,8 +52,9 @@ export const sensorService: ServiceDef<typeof spec> = {
     if (config.input && config.filter) throw new ConfigError('--filter (NIDS_SENSOR_FILTER): applies to live capture (--iface) only');
   },
   async main({ config, log, metrics, stopped }) {
-    // Before connecting anywhere: cap loads and the interface exists.
-    if (config.iface) checkInterface(config.iface);
+    // Before connecting anywhere: cap loads, the interface exists, we may capture on it and
+    // the filter compiles.
+    if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
     const published = new Counter({ name: 'nids_sensor_flows_published_total', help: 'Flows acknowledged by Kafka', registers: [metrics.registry] });
     const publishedBytes = new Counter({ name: 'nids_sensor_published_bytes_total', help: 'Avro bytes acknowledged by Kafka', registers: [metrics.registry] });
     const latency = new Histogram({

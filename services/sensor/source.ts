@@ -4,7 +4,7 @@
 import { bool, num, optionalStr } from '../../lib/config/index.ts';
 import { flowsFromPcap, type FlowTableStats } from '../../lib/flow/from-pcap.ts';
 import { flowsFromLive, type LiveFlows } from '../../lib/flow/from-live.ts';
-import type { LiveCapture } from '../../lib/capture/live.ts';
+import type { LiveCapture, LiveCaptureOptions } from '../../lib/capture/live.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { Counter, Gauge, type Registry } from '../../lib/metrics/index.ts';
 import type { FlowTable } from '../../lib/flow/table.ts';
@@ -64,6 +64,10 @@ export async function readFlows(
   );
 }
 
+export function liveCaptureOptions(live: LiveSettings): Omit<LiveCaptureOptions, 'onError'> {
+  return { iface: live.iface, filter: live.filter, snapLen: live.snaplen, promisc: live.promisc, bufferBytes: Math.round(live.bufferMb * 1024 * 1024) };
+}
+
 /**
  * A live interface into flows until stop() (which exports every open flow, 'shutdown'),
  * with the table's and the capture's counters on `registry`.
@@ -75,7 +79,7 @@ export function captureFlows(
   onFlow: (f: Flow) => void,
 ): LiveFlows {
   return flowsFromLive(
-    { iface: live.iface, filter: live.filter, snapLen: live.snaplen, promisc: live.promisc, bufferBytes: Math.round(live.bufferMb * 1024 * 1024) },
+    liveCaptureOptions(live),
     { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
     onFlow,
     {

@@ -5,10 +5,10 @@
 // tcpdump's capture: an independent record of the same wire.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { flowsFromLive } from '../../lib/flow/from-live.ts';
 import { flowsFromPcap } from '../../lib/flow/from-pcap.ts';
 import { LinkType } from '../../lib/pcap/types.ts';
@@ -18,6 +18,7 @@ import {
   createVethLab, generateTraffic, liveCaptureSkipReason, startResponder, startTcpdump,
   tcpReplyBytes, udpReplyBytes, TCP_PORT, UDP_PORT, type VethLab,
 } from '../helpers/netns.ts';
+import { REPO } from '../helpers/stack.ts';
 
 const skip = liveCaptureSkipReason();
 const N_TCP = 5;
@@ -143,10 +144,40 @@ test('live capture: a snap length cuts packets (counted), byte counts still come
   assert.deepEqual([live[0]!.bytes_fwd, live[0]!.bytes_rev], [28 + x!.sent, 28 + x!.received]);
 });
 
+test('live capture: promisc off keeps the interface\'s own, broadcast and multicast frames (cap 0.2.1 always opens promiscuous)', { skip, timeout: 60_000 }, async () => {
+  const l = lab!;
+  const mac = readFileSync(`/sys/class/net/${l.hostIf}/address`, 'utf8').trim();
+  const live: Flow[] = [];
+  const source = flowsFromLive({ iface: l.hostIf, filter: 'udp', promisc: false }, { sensorId: 'it-promisc' }, (f) => live.push(f));
+  try {
+    assert.equal(source.capture.filter, `(udp) and (ether host ${mac} or ether multicast)`);
+    await generateTraffic(l.peerAddr, 0, 1);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    source.stop();
+  }
+  assert.equal(live.length, 1, 'this host\'s own traffic is still seen');
+  assert.deepEqual([live[0]!.packets_fwd, live[0]!.packets_rev], [1, 1]);
+});
+
 test('live capture: errors a person can act on', { skip }, () => {
   const handler = { onPacket() {} };
   assert.throws(() => new LiveCapture(handler, { iface: 'nids-nope0' }), (e: CaptureError) =>
     e.code === 'no-such-interface' && /no such interface "nids-nope0"; available: .*\blo\b/.test(e.message));
   assert.throws(() => new LiveCapture(handler, { iface: 'lo', filter: 'this is not bpf' }), (e: CaptureError) =>
     e.code === 'open-failed' && /invalid BPF filter "this is not bpf"/.test(e.message));
+});
+
+test('nids sensor --iface without CAP_NET_RAW stops at start-up saying how to grant it', { skip, timeout: 60_000 }, () => {
+  // As an unprivileged user (nobody); the capture is probed before anything is connected.
+  const r = spawnSync(process.execPath, [`${REPO}bin/nids`, 'sensor', '--iface', lab!.hostIf, '--brokers', '127.0.0.1:1'], {
+    cwd: REPO,
+    uid: 65534,
+    gid: 65534,
+    env: { ...process.env, HOME: tmpdir(), NIDS_LOG_LEVEL: 'error' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /needs CAP_NET_RAW: run as root or `setcap cap_net_raw,cap_net_admin=eip \$\(readlink -f \$\(which node\)\)`/);
 });
