@@ -51,3 +51,17 @@ test('the sensor DaemonSet captures on the host with only NET_RAW and NET_ADMIN'
   assert.deepEqual(caps.drop, ['ALL']);
   assert.deepEqual([...caps.add!].sort(), ['NET_ADMIN', 'NET_RAW']);
 });
+
+test('the sensor DaemonSet passes only flags and environment variables the sensor has', async () => {
+  const { sensorService } = await import('../../../services/sensor/main.ts');
+  const { opsSettings } = await import('../../../lib/config/common.ts');
+  const settings = Object.values({ ...sensorService.spec, ...opsSettings });
+  const ds = docs.find((d) => d.kind === 'DaemonSet' && d.metadata.name === 'nids-sensor')!;
+  const c = podSpec(ds)!.containers[0]! as Container & { env?: { name: string }[] };
+  const flags = (c.args ?? []).filter((a) => a.startsWith('--')).map((a) => a.slice(2));
+  assert.ok(flags.includes('iface'), 'the DaemonSet captures live');
+  for (const f of flags) assert.ok(settings.some((s) => s.flag === f), `--${f} is not a sensor setting`);
+  for (const e of c.env ?? []) {
+    if (e.name.startsWith('NIDS_SENSOR_')) assert.ok(settings.some((s) => s.env === e.name), `${e.name} is not a sensor setting`);
+  }
+});
