@@ -92,9 +92,11 @@ export function loadCap(): CapModule {
     capModule = createRequire(import.meta.url)('cap') as CapModule;
     return capModule;
   } catch (err) {
+    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'cap'/.test((err as Error).message);
     throw new CaptureError(
       'not-installed',
-      `live capture needs the optional npm package \`cap\`, which is not installed or did not build (${(err as Error).message.split('\n')[0]}): ${CAP_FIX}`,
+      `live capture needs the optional npm package \`cap\`, which is not installed or did not build (${(err as Error).message.split('\n')[0]}): ` +
+        `${CAP_FIX}${missing ? ' (or, as node_modules/cap is missing altogether: apt-get install libpcap-dev && npm ci)' : ''}`,
       { cause: err },
     );
   }
@@ -187,9 +189,13 @@ function nonPromiscClause(iface: string): string | null {
   }
 }
 
-// Cap objects whose open() failed part-way are kept referenced: cap 0.2.1's destructor
-// would stop a poll handle it never initialised.
-const failedOpens: CapInstance[] = [];
+// Every Cap object stays referenced for the life of the process. cap 0.2.1 embeds a libuv
+// poll handle in its native object and, on close(), only stops it, never uv_close()s it: once
+// the object is garbage-collected, libuv's handle list points into freed memory and the
+// process crashes later (SIGSEGV, seen in the tests). And after a failed open() its
+// destructor would stop a poll handle it never initialised. A few hundred bytes per
+// capture opened (the sensor opens two: the probe and the capture) is the price.
+const retained: CapInstance[] = [];
 
 export class LiveCapture {
   readonly clock = new LiveClock();
@@ -223,11 +229,11 @@ export class LiveCapture {
     // One buffer for every packet: its length is the effective snap length.
     this.buf = Buffer.alloc(snapLen);
     this.cap = new Cap();
+    retained.push(this.cap);
     let name: string;
     try {
       name = this.cap.open(opts.iface, filter, bufferBytes, this.buf);
     } catch (err) {
-      failedOpens.push(this.cap);
       throw openError(opts.iface, filter, err as Error);
     }
     this.linkType = linkTypeOf(name);
