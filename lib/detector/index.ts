@@ -70,7 +70,7 @@ export class Detector {
     const featurizer = Featurizer.fit(opts.featurizer ?? 'behavioral', flows, opts.internalCidrs ?? DEFAULT_INTERNAL_CIDRS);
     const X = featurizer.transform(flows);
     const d = featurizer.defs.length;
-    const forest = new IsolationForest(params).fit(X, d);
+    const forest = new IsolationForest(params).fit(X, d, featurizer.names);
     const raw = new Float64Array(flows.length * d);
     flows.forEach((f, r) => featurizer.raw(f, raw, r * d));
     const p99 = new Float64Array(d);

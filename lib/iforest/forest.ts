@@ -4,6 +4,7 @@
 // (score - offset_) and predict (1 / -1). Trees live in flat typed arrays; scoring walks
 // them without allocating.
 import { Random } from './random.ts';
+import { addPathLengths, buildLayout, type ScoringLayout } from './layout.ts';
 
 export interface IsolationForestParams {
   nEstimators: number;
@@ -68,15 +69,23 @@ export class IsolationForest {
   maxSamples_ = 0;
   offset_ = -0.5;
   trees: Trees | null = null;
+  /** Derived from `trees` on first use, and again whenever `trees` is replaced. */
+  private layout: ScoringLayout | null = null;
+  private layoutFor: Trees | null = null;
 
   constructor(params: Partial<IsolationForestParams> = {}) {
     this.params = validateParams(params);
   }
 
-  /** Fits on `X`, row-major with `nFeatures` columns. */
-  fit(X: Float64Array, nFeatures: number): this {
+  /**
+   * Fits on `X`, row-major with `nFeatures` columns. With `featureNames`, features are drawn
+   * in name order rather than column order, so the same data with its columns (and names)
+   * permuted grows the same trees and gives the same scores.
+   */
+  fit(X: Float64Array, nFeatures: number, featureNames?: readonly string[]): this {
     const n = X.length / nFeatures;
     if (!Number.isInteger(n) || n < 2) throw new ParameterError(`X: needs at least 2 rows of ${nFeatures} features, got ${X.length} values`);
+    const columnOrder = drawOrder(nFeatures, featureNames);
     for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i]!)) throw new ParameterError(`X: value ${X[i]} at row ${Math.floor(i / nFeatures)}, column ${i % nFeatures} is not finite`);
     const p = this.params;
     this.nFeatures = nFeatures;
@@ -89,12 +98,14 @@ export class IsolationForest {
     const roots = new Int32Array(p.nEstimators);
     const rows = new Int32Array(ms);
     const all = new Int32Array(n);
+    for (let i = 0; i < n; i++) all[i] = i;
     const feats = new Int32Array(nFeatures);
     for (let t = 0; t < p.nEstimators; t++) {
       if (p.bootstrap) for (let i = 0; i < ms; i++) rows[i] = rng.int(n);
       else {
         // Partial Fisher-Yates: the first ms of a random permutation, without replacement.
-        for (let i = 0; i < n; i++) all[i] = i;
+        // `all` is left as the previous tree's permutation: shuffling any permutation gives
+        // a uniform sample, and resetting it would cost n writes per tree.
         for (let i = 0; i < ms; i++) {
           const j = i + rng.int(n - i);
           const chosen = all[j]!;
@@ -103,7 +114,7 @@ export class IsolationForest {
           rows[i] = chosen;
         }
       }
-      for (let f = 0; f < nFeatures; f++) feats[f] = f;
+      feats.set(columnOrder);
       for (let f = 0; f < nTreeFeatures; f++) {
         const j = f + rng.int(nFeatures - f);
         const tmp = feats[f]!;
@@ -121,26 +132,14 @@ export class IsolationForest {
   /** scikit-learn's score_samples: -2^(-E[h(x)] / c(max_samples)), in (-1, 0]. */
   scoreSamples(X: Float64Array, out = new Float64Array(X.length / this.nFeatures)): Float64Array {
     const tr = this.requireFitted();
-    const { feature, threshold, left, right, value, roots } = tr;
+    const nTrees = tr.roots.length;
     const d = this.nFeatures;
-    const nTrees = roots.length;
     const norm = averagePathLength(this.maxSamples_) * nTrees;
     const n = X.length / d;
     out.fill(0, 0, n);
-    // Tree-major: one tree's nodes stay in cache while every row walks it.
-    for (let t = 0; t < nTrees; t++) {
-      const root = roots[t]!;
-      for (let i = 0; i < n; i++) {
-        const base = i * d;
-        let node = root;
-        let f = feature[node]!;
-        while (f >= 0) {
-          node = X[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
-          f = feature[node]!;
-        }
-        out[i] += value[node]!;
-      }
-    }
+    const layout = this.scoringLayout(tr);
+    if (layout) addPathLengths(layout, X, n, out);
+    else walkTrees(tr, X, d, n, out);
     for (let i = 0; i < n; i++) out[i] = -Math.pow(2, -out[i]! / norm);
     return out;
   }
@@ -180,9 +179,44 @@ export class IsolationForest {
     return out;
   }
 
+  private scoringLayout(trees: Trees): ScoringLayout | null {
+    if (this.layoutFor !== trees) {
+      this.layout = buildLayout(trees, this.nFeatures);
+      this.layoutFor = trees;
+    }
+    return this.layout;
+  }
+
   private requireFitted(): Trees {
     if (!this.trees) throw new Error('IsolationForest: call fit() before scoring');
     return this.trees;
+  }
+}
+
+/** Columns in the order features are drawn: by name when names are given. */
+function drawOrder(nFeatures: number, names: readonly string[] | undefined): Int32Array {
+  const order = Int32Array.from({ length: nFeatures }, (_, i) => i);
+  if (!names) return order;
+  if (names.length !== nFeatures) throw new ParameterError(`feature_names: ${names.length} names for ${nFeatures} features`);
+  if (new Set(names).size !== names.length) throw new ParameterError('feature_names: names must be unique');
+  return order.sort((a, b) => (names[a]! < names[b]! ? -1 : names[a]! > names[b]! ? 1 : 0));
+}
+
+/** The plain pointer walk, for forests too deep for the scoring layout. Tree-major: one tree's nodes stay in cache while every row walks it. */
+function walkTrees(trees: Trees, X: Float64Array, d: number, n: number, out: Float64Array): void {
+  const { feature, threshold, left, right, value, roots } = trees;
+  for (let t = 0; t < roots.length; t++) {
+    const root = roots[t]!;
+    for (let i = 0; i < n; i++) {
+      const base = i * d;
+      let node = root;
+      let f = feature[node]!;
+      while (f >= 0) {
+        node = X[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
+        f = feature[node]!;
+      }
+      out[i] += value[node]!;
+    }
   }
 }
 
