@@ -1,8 +1,9 @@
 // Builders of the records that leave the scorer, shared by the distributed scorer and the
 // embedded mode so both produce byte-identical output for the same flow and model.
 import type { Flow } from '../flow/record.ts';
+import type { Severity } from '../detector/severity.ts';
 
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+export type { Severity };
 
 export interface ReasonRecord {
   feature: string;
@@ -43,20 +44,7 @@ export interface Anomaly {
   detected_at: number;
 }
 
-/**
- * Severity from how far below the threshold the score falls. Isolation scores are
- * compressed: with a baseline-quantile threshold (about -0.65 on flow features) the most
- * isolated flows sit only 0.06-0.08 below it, so the bands are narrow.
- */
-export function severityOf(score: number, threshold: number): Severity {
-  const margin = threshold - score;
-  if (margin >= 0.06) return 'critical';
-  if (margin >= 0.04) return 'high';
-  if (margin >= 0.02) return 'medium';
-  return 'low';
-}
-
-export function toAnomaly(s: ScoredFlow, reasons: ReasonRecord[], detectedAt: number): Anomaly {
+export function toAnomaly(s: ScoredFlow, severity: Severity, reasons: ReasonRecord[], detectedAt: number): Anomaly {
   const f = s.flow;
   return {
     flow_id: f.flow_id,
@@ -73,7 +61,7 @@ export function toAnomaly(s: ScoredFlow, reasons: ReasonRecord[], detectedAt: nu
     bytes: f.bytes_fwd + f.bytes_rev,
     score: s.score,
     threshold: s.threshold,
-    severity: severityOf(s.score, s.threshold),
+    severity,
     reasons,
     model_id: s.model_id,
     detected_at: detectedAt,

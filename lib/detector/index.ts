@@ -5,6 +5,8 @@ import type { Flow } from '../flow/record.ts';
 import { Featurizer, type FeaturizerName, type FitState } from '../features/index.ts';
 import { DEFAULT_INTERNAL_CIDRS } from '../features/cidr.ts';
 import { IsolationForest, validateParams, type IsolationForestParams } from '../iforest/forest.ts';
+import { BaselineRange, RANGE_TOLERANCE, type Excess } from './range.ts';
+import { severityOf, severityOfExcess, worse, type Severity } from './severity.ts';
 
 export type { FeaturizerName };
 
@@ -26,12 +28,12 @@ export interface Reason {
   text: string;
 }
 
-/** Reasons are computed for anomalous flows only (explaining normal ones costs time and says nothing). */
-export interface Verdict {
-  score: number;
-  anomaly: 1 | -1;
-  reasons: Reason[];
-}
+/**
+ * A flow is anomalous when its score falls below the threshold or a feature lies far beyond
+ * the baseline's range (range.ts). Reasons are computed for anomalous flows only
+ * (explaining normal ones costs time and says nothing).
+ */
+export type Verdict = { score: number; anomaly: 1; severity: null; reasons: [] } | { score: number; anomaly: -1; severity: Severity; reasons: Reason[] };
 
 const MAGIC = Buffer.from('NIDSMODL');
 const FORMAT_VERSION = 1;
@@ -45,20 +47,33 @@ interface Header {
   nSamples: number;
   maxSamples: number;
   nFeatures: number;
-  /** p99 of each feature's raw value in the baseline, for reasons. */
+  /** p99, min and max of each feature's raw value in the baseline, for reasons. */
   p99: number[];
+  rawMin?: number[];
+  rawMax?: number[];
+  /** The baseline's range of each model input; absent in models from before the range check. */
+  range?: { lo: number[]; hi: number[] };
   nodes: number;
   trees: number;
 }
 
+/** The baseline's raw values per feature, quoted in reasons. */
+interface RawBaseline {
+  p99: Float64Array;
+  min: Float64Array;
+  max: Float64Array;
+}
+
 export class Detector {
   private importance: Float64Array;
+  private readonly excess: Excess = { feature: -1, excess: 0 };
 
   private constructor(
     private readonly featurizer: Featurizer,
     private readonly forest: IsolationForest,
     readonly nSamples: number,
-    private readonly p99: Float64Array,
+    private readonly baseline: RawBaseline,
+    private readonly range: BaselineRange | null,
   ) {
     this.importance = new Float64Array(forest.nFeatures);
   }
@@ -73,14 +88,16 @@ export class Detector {
     const forest = new IsolationForest(params).fit(X, d, featurizer.names);
     const raw = new Float64Array(flows.length * d);
     flows.forEach((f, r) => featurizer.raw(f, raw, r * d));
-    const p99 = new Float64Array(d);
+    const baseline: RawBaseline = { p99: new Float64Array(d), min: new Float64Array(d), max: new Float64Array(d) };
     const col = new Float64Array(flows.length);
     for (let i = 0; i < d; i++) {
       for (let r = 0; r < flows.length; r++) col[r] = raw[r * d + i]!;
       col.sort();
-      p99[i] = col[Math.min(col.length - 1, Math.floor(0.99 * (col.length - 1)))]!;
+      baseline.p99[i] = col[Math.min(col.length - 1, Math.floor(0.99 * (col.length - 1)))]!;
+      baseline.min[i] = col[0]!;
+      baseline.max[i] = col[col.length - 1]!;
     }
-    return new Detector(featurizer, forest, flows.length, p99);
+    return new Detector(featurizer, forest, flows.length, baseline, BaselineRange.fit(X, rangeChecked(featurizer)));
   }
 
   get threshold(): number {
@@ -103,25 +120,44 @@ export class Detector {
     if (flows.length === 0) return [];
     const X = this.featurizer.transform(flows);
     const scores = this.forest.scoreSamples(X);
+    const threshold = this.forest.offset_;
     const out: Verdict[] = new Array(flows.length);
     for (let i = 0; i < flows.length; i++) {
       const score = scores[i]!;
-      const anomaly = score < this.forest.offset_ ? -1 : 1;
-      out[i] = { score, anomaly, reasons: anomaly === -1 ? this.explain(flows[i]!, X, i) : [] };
+      const beyond = this.range ? this.range.excess(X, i, this.excess) : null;
+      const outOfRange = beyond !== null && beyond.excess > RANGE_TOLERANCE;
+      if (score >= threshold && !outOfRange) {
+        out[i] = { score, anomaly: 1, severity: null, reasons: [] };
+        continue;
+      }
+      const fromScore = score < threshold ? severityOf(score, threshold) : null;
+      const fromRange = outOfRange ? severityOfExcess(beyond.excess) : null;
+      const severity = fromScore && fromRange ? worse(fromScore, fromRange) : (fromScore ?? fromRange)!;
+      out[i] = { score, anomaly: -1, severity, reasons: this.explain(flows[i]!, X, i, outOfRange ? beyond.feature : -1) };
     }
     return out;
   }
 
-  private explain(flow: Flow, X: Float64Array, row: number): Reason[] {
+  /** The feature beyond the baseline range first (when there is one), then those that isolated the flow soonest. */
+  private explain(flow: Flow, X: Float64Array, row: number, outOfRangeFeature: number): Reason[] {
     const imp = this.forest.pathImportance(X, row, this.importance);
     const d = imp.length;
     const raw = new Float64Array(d);
     this.featurizer.raw(flow, raw);
     const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => imp[b]! - imp[a]! || a - b);
+    if (outOfRangeFeature >= 0) {
+      order.splice(order.indexOf(outOfRangeFeature), 1);
+      order.unshift(outOfRangeFeature);
+    }
     return order.slice(0, TOP_REASONS).map((i) => {
       const def = this.featurizer.defs[i]!;
       const value = raw[i]!;
-      const baseline = this.p99[i]!;
+      if (i === outOfRangeFeature) {
+        const below = value < this.baseline.min[i]!;
+        const baseline = below ? this.baseline.min[i]! : this.baseline.max[i]!;
+        return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline ${below ? 'min' : 'max'} = ${fmt(baseline)})` };
+      }
+      const baseline = this.baseline.p99[i]!;
       return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline p99 = ${fmt(baseline)})` };
     });
   }
@@ -135,7 +171,10 @@ export class Detector {
       nSamples: this.nSamples,
       maxSamples: this.forest.maxSamples_,
       nFeatures: this.forest.nFeatures,
-      p99: Array.from(this.p99),
+      p99: Array.from(this.baseline.p99),
+      rawMin: Array.from(this.baseline.min),
+      rawMax: Array.from(this.baseline.max),
+      range: this.range ? { lo: Array.from(this.range.lo), hi: Array.from(this.range.hi) } : undefined,
       nodes: t.feature.length,
       trees: t.roots.length,
     };
@@ -181,9 +220,12 @@ export class Detector {
     forest.maxSamples_ = h.maxSamples;
     forest.offset_ = h.offset;
     forest.trees = trees;
-    return new Detector(featurizer, forest, h.nSamples, Float64Array.from(h.p99));
+    const baseline: RawBaseline = { p99: Float64Array.from(h.p99), min: Float64Array.from(h.rawMin ?? h.p99), max: Float64Array.from(h.rawMax ?? h.p99) };
+    return new Detector(featurizer, forest, h.nSamples, baseline, h.range ? BaselineRange.restore(h.range.lo, h.range.hi, rangeChecked(featurizer)) : null);
   }
 }
+
+const rangeChecked = (f: Featurizer): boolean[] => f.defs.map((d) => !d.sourceContext);
 
 function fmt(v: number): string {
   if (Number.isInteger(v)) return String(v);

@@ -15,6 +15,12 @@ export interface FeatureDef {
   raw(f: Flow, ctx: FitContext): number;
   /** log1p-scaled for counts and rates: isolation then splits on orders of magnitude. */
   log: boolean;
+  /**
+   * Describes the flow's source over the context window, not the flow: every flow of a
+   * busy source shares the value, so it weighs in the forest only, never alone (see
+   * lib/detector/range.ts).
+   */
+  sourceContext?: true;
 }
 
 export interface FitState {
@@ -51,10 +57,10 @@ const BEHAVIORAL: FeatureDef[] = [
   { name: 'tcp_handshake_incomplete', label: 'TCP handshake incomplete (1 = yes)', log: false, raw: (f) => (f.protocol === 6 && !f.handshake_complete ? 1 : 0) },
   { name: 'dst_port_rarity', label: 'rarity of the dst port in the baseline (-log10 share)', log: false, raw: (f, c) => rarity(c.state.portCounts[`${f.protocol}/${f.dst_port}`] ?? 0, c.state.flows) },
   { name: 'direction', label: 'direction (0 internal, 1 outbound, 2 inbound, 3 external)', log: false, raw: (f, c) => (c.internal.has(f.src_ip) ? (c.internal.has(f.dst_ip) ? 0 : 1) : c.internal.has(f.dst_ip) ? 2 : 3) },
-  { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports },
-  { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts },
-  { name: 'src_syn_only_share', label: "share of the source's flows that were SYN-only", log: false, raw: (f) => f.ctx_src_syn_only_share },
-  { name: 'src_flows_per_s', label: 'flows per second from the source', log: true, raw: (f) => f.ctx_src_flows_per_s },
+  { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports, sourceContext: true },
+  { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts, sourceContext: true },
+  { name: 'src_syn_only_share', label: "share of the source's flows that were SYN-only", log: false, raw: (f) => f.ctx_src_syn_only_share, sourceContext: true },
+  { name: 'src_flows_per_s', label: 'flows per second from the source', log: true, raw: (f) => f.ctx_src_flows_per_s, sourceContext: true },
   { name: 'dns_qname_len', label: 'DNS query name length', log: false, raw: (f) => (isDns(f) ? f.dns_qname_len : 0) },
   { name: 'dns_qname_entropy', label: 'DNS query name entropy (bits/char)', log: false, raw: (f) => (isDns(f) ? f.dns_qname_entropy : 0) },
   { name: 'dns_qtype_rarity', label: 'rarity of the DNS query type in the baseline (-log10 share)', log: false, raw: (f, c) => (isDns(f) ? rarity(c.state.qtypeCounts[String(f.dns_qtype)] ?? 0, c.state.dnsFlows) : 0) },

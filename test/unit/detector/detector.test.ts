@@ -53,7 +53,7 @@ test('a port-scan flow is anomalous and explained by its behavior; baseline flow
   assert.ok(v!.score < d.threshold);
   assert.equal(v!.reasons.length, 3);
   assert.ok(v!.reasons.some((r) => r.feature.startsWith('src_')), JSON.stringify(v!.reasons));
-  assert.match(v!.reasons[0]!.text, /= .* \(baseline p99 = .*\)/);
+  assert.match(v!.reasons[0]!.text, /= .* \(baseline (p99|max) = .*\)/);
   const normal = d.score(train).filter((x) => x.anomaly === 1).length / train.length;
   assert.ok(normal >= 0.985, `only ${normal} of the baseline scored normal`);
   for (const x of d.score(train)) assert.ok(x.score > -1 && x.score <= 0);
@@ -89,4 +89,38 @@ test('the seed featurizer scores the raw 5-tuple', () => {
   const d = Detector.train(baseline(200), { featurizer: 'seed', seed: 1 });
   assert.deepEqual(d.featureNames, ['src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol']);
   assert.equal(d.score([scan]).length, 1);
+});
+
+test('a feature far beyond the baseline range makes a flow anomalous even where the forest cannot isolate it', () => {
+  const train = baseline(600);
+  const d = Detector.train(train, { seed: 1, contamination: 0.01 });
+  const dns = train.find((f) => f.protocol === 17)!;
+  // A tunnel query: as ordinary as the baseline's DNS in every way but its long random name.
+  const tunnel = { ...dns, flow_id: 'tunnel', dns_qname: `${'k3x9q'.repeat(14)}.t.exfil.net`, dns_qname_len: 82, dns_label_count: 4, dns_qname_entropy: 3.3 };
+  const [v] = d.score([tunnel]);
+  assert.equal(v!.anomaly, -1);
+  assert.equal(v!.reasons[0]!.feature, 'dns_qname_len');
+  assert.equal(v!.reasons[0]!.text, 'DNS query name length = 82 (baseline max = 15)');
+  assert.equal(v!.severity, 'critical', 'more than two baseline widths beyond the range');
+  // Just past the range stays with the forest's verdict: the tolerance is half the range's width.
+  const [near] = d.score([{ ...dns, flow_id: 'near', dns_qname_len: 18 }]);
+  assert.ok(near!.anomaly === 1 || near!.reasons[0]!.text.includes('p99'), JSON.stringify(near));
+});
+
+test("a busy source's ordinary flows are not flagged by its context alone", () => {
+  const train = baseline(600);
+  const d = Detector.train(train, { seed: 1, contamination: 0.01 });
+  const web = train.find((f) => f.protocol === 6)!;
+  // Five times the baseline's highest rate from one source: the range check leaves context to the forest.
+  const [v] = d.score([{ ...web, flow_id: 'busy', ctx_src_flows_per_s: 2.5 }]);
+  assert.ok(v!.anomaly === 1 || !v!.reasons[0]!.text.includes('baseline max'), JSON.stringify(v));
+});
+
+test('the baseline range travels with the model', () => {
+  const train = baseline(300);
+  const d = Detector.train(train, { seed: 3 });
+  const copy = Detector.deserialize(d.serialize());
+  const probe = [...train.slice(0, 20), { ...train.find((f) => f.protocol === 17)!, dns_qname_len: 90 }];
+  assert.deepEqual(copy.score(probe), d.score(probe));
+  assert.equal(copy.score(probe).at(-1)!.anomaly, -1);
 });
