@@ -160,6 +160,26 @@ test('live capture: promisc off keeps the interface\'s own, broadcast and multic
   assert.deepEqual([live[0]!.packets_fwd, live[0]!.packets_rev], [1, 1]);
 });
 
+test('live capture on `any`: Linux cooked headers, the same flows', { skip, timeout: 60_000 }, async () => {
+  const l = lab!;
+  const live: Flow[] = [];
+  const source = flowsFromLive({ iface: 'any', filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-any' }, (f) => live.push(f));
+  let xs;
+  try {
+    assert.ok(source.capture.linkType === LinkType.LINUX_SLL || source.capture.linkType === LinkType.LINUX_SLL2, `link type ${source.capture.linkType}`);
+    xs = await generateTraffic(l.peerAddr, 0, 2);
+    await new Promise((r) => setTimeout(r, 300));
+  } finally {
+    source.stop();
+  }
+  assert.equal(live.length, 2);
+  for (const x of xs!) {
+    const f = live.find((g) => g.src_port === x.srcPort);
+    assert.ok(f);
+    assert.deepEqual([f.packets_fwd, f.packets_rev, f.payload_bytes_fwd, f.payload_bytes_rev], [1, 1, x.sent, x.received]);
+  }
+});
+
 test('live capture: errors a person can act on', { skip }, () => {
   const handler = { onPacket() {} };
   assert.throws(() => new LiveCapture(handler, { iface: 'nids-nope0' }), (e: CaptureError) =>
