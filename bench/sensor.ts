@@ -44,5 +44,7 @@ if (gc) {
   gc();
   const after = process.memoryUsage();
   const used = after.heapUsed + after.arrayBuffers - before.heapUsed - before.arrayBuffers;
+  // Read the table after measuring, or it is garbage before the second snapshot.
+  if (table.open !== n) throw new Error(`expected ${n} open flows, the table holds ${table.open}`);
   emit('sensor.bytes_per_flow', 'nids', used / n, 'bytes');
 } else process.stderr.write('sensor.bytes_per_flow needs --expose-gc\n');

@@ -1,8 +1,10 @@
 // Community ID v1 (https://github.com/corelight/community-id-spec): a hash of the flow's
 // 5-tuple that Zeek, Suricata and others compute the same way, so an alert pivots to
 // their records. Computed once per exported flow, not per packet.
-import { hash } from 'node:crypto';
+import { sha1Base64 } from './sha1.ts';
 import { icmpDstPort, icmpIsTwoWay } from '../packet/decode.ts';
+
+const SCRATCH = new Uint8Array(64);
 
 /** Orders addresses (and ports on a tie) as the spec does: byte-wise, then numerically. */
 function less(a: Uint8Array, b: Uint8Array, pa: number, pb: number): boolean {
@@ -32,17 +34,21 @@ export function communityId(src: Uint8Array, dst: Uint8Array, protocol: number, 
     [pa, pb] = [pb, pa];
   }
   const hasPorts = protocol === 6 || protocol === 17 || protocol === 132 || protocol === 1 || protocol === 58;
-  const buf = Buffer.alloc(2 + a.length + b.length + 2 + (hasPorts ? 4 : 0));
-  let o = buf.writeUInt16BE(seed & 0xffff, 0);
-  buf.set(a, o);
-  o += a.length;
-  buf.set(b, o);
+  // seed, addresses, protocol, a zero pad byte, ports: at most 40 bytes, one SHA-1 block.
+  const m = SCRATCH;
+  m[0] = (seed >>> 8) & 0xff;
+  m[1] = seed & 0xff;
+  m.set(a, 2);
+  let o = 2 + a.length;
+  m.set(b, o);
   o += b.length;
-  buf[o++] = protocol;
-  buf[o++] = 0; // padding
+  m[o++] = protocol;
+  m[o++] = 0;
   if (hasPorts) {
-    buf.writeUInt16BE(pa, o);
-    buf.writeUInt16BE(pb, o + 2);
+    m[o++] = pa >>> 8;
+    m[o++] = pa & 0xff;
+    m[o++] = pb >>> 8;
+    m[o++] = pb & 0xff;
   }
-  return '1:' + hash('sha1', buf, 'base64');
+  return '1:' + sha1Base64(m, o);
 }

@@ -20,6 +20,7 @@
 // Memory: columns start small and double up to maxFlows; at maxFlows a new flow evicts the
 // least recently seen one (counted in `evictions`, exported as 'evicted').
 import { hash } from 'node:crypto';
+import { sha1Hex } from './sha1.ts';
 import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
@@ -609,7 +610,25 @@ export class FlowTable implements PacketHandler {
   }
 }
 
-/** Deterministic: the same sensor, conversation and start time give the same id (64 bits, hex). */
+/**
+ * Deterministic: the same sensor, conversation and start time give the same id (64 bits,
+ * hex): the first 8 bytes of SHA-1 over the sensor's own 8-byte key, the Community ID text
+ * (28 characters after "1:") and the start time, one SHA-1 block.
+ */
 export function flowId(sensorId: string, communityId: string, tsStart: number): string {
-  return hash('sha1', `${sensorId}\0${communityId}\0${tsStart}`, 'hex').slice(0, 16);
+  if (sensorId !== keyedSensor) {
+    SENSOR_KEY.set(hash('sha1', sensorId, 'buffer').subarray(0, 8));
+    keyedSensor = sensorId;
+  }
+  const m = FLOW_ID_SCRATCH;
+  m.set(SENSOR_KEY, 0);
+  const n = Math.min(communityId.length, 38);
+  for (let i = 0; i < n; i++) m[8 + i] = communityId.charCodeAt(i) & 0xff;
+  FLOW_ID_VIEW.setFloat64(8 + n, tsStart);
+  return sha1Hex(m, 16 + n, 8);
 }
+
+const SENSOR_KEY = new Uint8Array(8);
+let keyedSensor: string | null = null;
+const FLOW_ID_SCRATCH = new Uint8Array(64);
+const FLOW_ID_VIEW = new DataView(FLOW_ID_SCRATCH.buffer);
