@@ -7,9 +7,11 @@
 // direction is wrong half of the time, and that was most of the scoring time).
 //
 // A leaf above the bottom becomes a chain of pass-through nodes (always left) ending at a
-// bottom slot that holds its path length. Isolation trees are shallow (depth
+// bottom slot that holds its path length. The walk itself runs in WebAssembly (walk.wat):
+// the layout's arrays live in the memory of its own instance. Isolation trees are shallow (depth
 // ceil(log2(max_samples)), 8 for the default 256), so the padding is small: 100 trees of
 // depth 8 take 100 * (255 * 8 + 256 * 8) bytes, about 400 KB.
+import { readFileSync } from 'node:fs';
 import type { Trees } from './forest.ts';
 
 export interface ScoringLayout {
@@ -23,8 +25,23 @@ export interface ScoringLayout {
   /** Per tree, 2^depth bottom slots: depth + c(leaf size) of the leaf that reaches it. */
   pathLength: Float64Array;
   ranker: Ranker;
-  /** Ranks of the rows being scored: reused, so a batch allocates nothing. */
+  /** Ranks of the block of rows being scored, and their path lengths: reused, so a batch allocates nothing. */
   ranks: Int32Array;
+  blockOut: Float64Array;
+  walk: WalkKernel;
+}
+
+/** walk.wasm's export; arguments are byte offsets into the instance's memory. */
+type WalkKernel = (nodes: number, paths: number, ranks: number, out: number, rows: number, trees: number, d: number, depth: number, featureBits: number) => void;
+
+let walkModule: WebAssembly.Module | null = null;
+
+/** A walk kernel over a fresh memory of `bytes`. The module is compiled once per process. */
+function instantiateWalk(bytes: number): { memory: WebAssembly.Memory; walk: WalkKernel } {
+  walkModule ??= new WebAssembly.Module(readFileSync(new URL('./walk.wasm', import.meta.url)));
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  const instance = new WebAssembly.Instance(walkModule, { env: { memory } });
+  return { memory, walk: instance.exports.addPathLengths as WalkKernel };
 }
 
 /** Deeper forests (max_samples far above 256) would pad to too much memory: walk them as they are. */
@@ -60,15 +77,23 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
   if (ranker.maxRank() >= alwaysLeft) return null;
   const nTrees = trees.roots.length;
   const nInternal = (1 << depth) - 1;
+  // One memory: nodes, then (8-byte aligned) path lengths, ranks of a block, its outputs.
+  const nodesBytes = nTrees * nInternal * 4;
+  const pathsAt = Math.ceil(nodesBytes / 8) * 8;
+  const ranksAt = pathsAt + nTrees * (nInternal + 1) * 8;
+  const outAt = ranksAt + Math.ceil((BLOCK_ROWS * nFeatures * 4) / 8) * 8;
+  const { memory, walk } = instantiateWalk(outAt + BLOCK_ROWS * 8);
   const layout: ScoringLayout = {
     depth,
     nTrees,
     nFeatures,
     featureBits,
-    nodes: new Int32Array(nTrees * nInternal),
-    pathLength: new Float64Array(nTrees * (nInternal + 1)),
+    nodes: new Int32Array(memory.buffer, 0, nTrees * nInternal),
+    pathLength: new Float64Array(memory.buffer, pathsAt, nTrees * (nInternal + 1)),
     ranker,
-    ranks: new Int32Array(BLOCK_ROWS * nFeatures),
+    ranks: new Int32Array(memory.buffer, ranksAt, BLOCK_ROWS * nFeatures),
+    blockOut: new Float64Array(memory.buffer, outAt, BLOCK_ROWS),
+    walk,
   };
   const place = (t: number, node: number, slot: number, level: number): void => {
     if (level === depth) {
@@ -93,10 +118,14 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
  * and a step or two, instead of a binary search whose every step the CPU mispredicts.
  */
 export class Ranker {
-  private readonly cuts: Float64Array[];
+  /** Every feature's cuts, ascending, one feature after another: feature f's are [cutStart[f], cutStart[f+1]). */
+  private readonly cuts: Float64Array;
+  private readonly cutStart: Int32Array;
+  /** Per feature, its bucket index: the first rank in each bucket, at [bucketStart[f], ...). */
+  private readonly buckets: Int32Array;
+  private readonly bucketStart: Int32Array;
   private readonly lo: Float64Array;
   private readonly scale: Float64Array;
-  private readonly bucketStart: Int32Array[];
 
   constructor(trees: Trees, nFeatures: number) {
     const lists: number[][] = Array.from({ length: nFeatures }, () => []);
@@ -104,115 +133,93 @@ export class Ranker {
       const f = trees.feature[node]!;
       if (f >= 0) lists[f]!.push(trees.threshold[node]!);
     }
-    this.cuts = lists.map((l) => Float64Array.from(new Set(l)).sort());
+    const perFeature = lists.map((l) => Float64Array.from(new Set(l)).sort());
+    this.cutStart = new Int32Array(nFeatures + 1);
+    perFeature.forEach((c, f) => (this.cutStart[f + 1] = this.cutStart[f]! + c.length));
+    this.cuts = new Float64Array(this.cutStart[nFeatures]!);
+    perFeature.forEach((c, f) => this.cuts.set(c, this.cutStart[f]!));
+    // Four buckets per cut on average: most buckets then hold at most one cut.
+    this.bucketStart = new Int32Array(nFeatures + 1);
+    perFeature.forEach((c, f) => (this.bucketStart[f + 1] = this.bucketStart[f]! + (c.length < 2 ? 1 : 4 * c.length + 1)));
+    this.buckets = new Int32Array(this.bucketStart[nFeatures]!);
     this.lo = new Float64Array(nFeatures);
     this.scale = new Float64Array(nFeatures);
-    this.bucketStart = this.cuts.map((c, f) => {
-      if (c.length < 2) return new Int32Array(1);
-      const buckets = 4 * c.length;
+    perFeature.forEach((c, f) => {
+      if (c.length < 2) return;
+      const nb = 4 * c.length;
       const lo = c[0]!;
       const width = c[c.length - 1]! - lo;
       this.lo[f] = lo;
-      this.scale[f] = buckets / width;
-      const start = new Int32Array(buckets + 1);
+      this.scale[f] = nb / width;
       let r = 0;
-      for (let b = 0; b <= buckets; b++) {
-        const edge = lo + (b * width) / buckets;
+      for (let b = 0; b <= nb; b++) {
+        const edge = lo + (b * width) / nb;
         while (r < c.length && c[r]! < edge) r++;
-        start[b] = r;
+        this.buckets[this.bucketStart[f]! + b] = r;
       }
-      return start;
     });
   }
 
   maxRank(): number {
-    return Math.max(0, ...this.cuts.map((c) => c.length));
+    let most = 0;
+    for (let f = 0; f + 1 < this.cutStart.length; f++) most = Math.max(most, this.cutStart[f + 1]! - this.cutStart[f]!);
+    return most;
+  }
+
+  /**
+   * Ranks of rows [start, start + rows) of `X` into `out` (row-major, like X). Feature by
+   * feature, so that feature's cuts and buckets stay in cache and in registers.
+   */
+  rankRows(X: Float64Array, start: number, rows: number, out: Int32Array): void {
+    const d = this.lo.length;
+    const c = this.cuts;
+    for (let f = 0; f < d; f++) {
+      const base = this.cutStart[f]!;
+      const n = this.cutStart[f + 1]! - base;
+      const first = n > 0 ? c[base]! : Infinity;
+      const last = n > 0 ? c[base + n - 1]! : Infinity;
+      const lo = this.lo[f]!;
+      const scale = this.scale[f]!;
+      const bucket0 = this.bucketStart[f]!;
+      for (let i = 0; i < rows; i++) {
+        const x = X[(start + i) * d + f]!;
+        let r: number;
+        if (x <= first) r = 0;
+        else if (x > last) r = n;
+        else if (x !== x) r = NAN_RANK;
+        else {
+          r = this.buckets[bucket0 + Math.floor((x - lo) * scale)]!;
+          while (r < n && c[base + r]! < x) r++;
+          while (r > 0 && c[base + r - 1]! >= x) r--;
+        }
+        out[i * d + f] = r;
+      }
+    }
   }
 
   rank(f: number, x: number): number {
     if (x !== x) return NAN_RANK;
-    const c = this.cuts[f]!;
-    const n = c.length;
-    if (n === 0 || x <= c[0]!) return 0;
-    if (x > c[n - 1]!) return n;
+    const c = this.cuts;
+    const base = this.cutStart[f]!;
+    const n = this.cutStart[f + 1]! - base;
+    if (n === 0 || x <= c[base]!) return 0;
+    if (x > c[base + n - 1]!) return n;
     // The bucket's first rank, then corrected by the few cuts between its edge and x
     // (in either direction, so rounding at a bucket edge cannot give a wrong rank).
-    let r = this.bucketStart[f]![Math.floor((x - this.lo[f]!) * this.scale[f]!)]!;
-    while (r < n && c[r]! < x) r++;
-    while (r > 0 && c[r - 1]! >= x) r--;
+    let r = this.buckets[this.bucketStart[f]! + Math.floor((x - this.lo[f]!) * this.scale[f]!)]!;
+    while (r < n && c[base + r]! < x) r++;
+    while (r > 0 && c[base + r - 1]! >= x) r--;
     return r;
   }
 }
-/**
- * Adds each row's total path length over all trees to `out[row]`. Eight rows walk a tree
- * side by side so their independent load chains overlap.
- */
+/** Adds each row's total path length over all trees to `out[row]`. */
 export function addPathLengths(layout: ScoringLayout, X: Float64Array, n: number, out: Float64Array): void {
-  const { depth, nTrees, nFeatures: d, featureBits, nodes, pathLength, ranker, ranks: R } = layout;
-  const nInternal = (1 << depth) - 1;
-  const mask = (1 << featureBits) - 1;
+  const { depth, nTrees, nFeatures: d, featureBits, nodes, pathLength, ranker, ranks, blockOut, walk } = layout;
   for (let start = 0; start < n; start += BLOCK_ROWS) {
-    const end = Math.min(n, start + BLOCK_ROWS);
-    const rows = end - start;
-    for (let i = 0; i < rows; i++) for (let f = 0; f < d; f++) R[i * d + f] = ranker.rank(f, X[(start + i) * d + f]!);
-    const rowsInLanes = rows & ~7;
-    for (let t = 0; t < nTrees; t++) {
-      const fo = t * nInternal;
-      const lo = t * (nInternal + 1) - nInternal;
-      let i = 0;
-      for (; i < rowsInLanes; i += 8) {
-        const b0 = i * d;
-        const b1 = b0 + d;
-        const b2 = b1 + d;
-        const b3 = b2 + d;
-        const b4 = b3 + d;
-        const b5 = b4 + d;
-        const b6 = b5 + d;
-        const b7 = b6 + d;
-        let h0 = 0;
-        let h1 = 0;
-        let h2 = 0;
-        let h3 = 0;
-        let h4 = 0;
-        let h5 = 0;
-        let h6 = 0;
-        let h7 = 0;
-        for (let k = 0; k < depth; k++) {
-          const p0 = nodes[fo + h0]!;
-          h0 = 2 * h0 + 1 + (((p0 >>> featureBits) - R[b0 + (p0 & mask)]!) >>> 31);
-          const p1 = nodes[fo + h1]!;
-          h1 = 2 * h1 + 1 + (((p1 >>> featureBits) - R[b1 + (p1 & mask)]!) >>> 31);
-          const p2 = nodes[fo + h2]!;
-          h2 = 2 * h2 + 1 + (((p2 >>> featureBits) - R[b2 + (p2 & mask)]!) >>> 31);
-          const p3 = nodes[fo + h3]!;
-          h3 = 2 * h3 + 1 + (((p3 >>> featureBits) - R[b3 + (p3 & mask)]!) >>> 31);
-          const p4 = nodes[fo + h4]!;
-          h4 = 2 * h4 + 1 + (((p4 >>> featureBits) - R[b4 + (p4 & mask)]!) >>> 31);
-          const p5 = nodes[fo + h5]!;
-          h5 = 2 * h5 + 1 + (((p5 >>> featureBits) - R[b5 + (p5 & mask)]!) >>> 31);
-          const p6 = nodes[fo + h6]!;
-          h6 = 2 * h6 + 1 + (((p6 >>> featureBits) - R[b6 + (p6 & mask)]!) >>> 31);
-          const p7 = nodes[fo + h7]!;
-          h7 = 2 * h7 + 1 + (((p7 >>> featureBits) - R[b7 + (p7 & mask)]!) >>> 31);
-        }
-        out[start + i]! += pathLength[lo + h0]!;
-        out[start + i + 1]! += pathLength[lo + h1]!;
-        out[start + i + 2]! += pathLength[lo + h2]!;
-        out[start + i + 3]! += pathLength[lo + h3]!;
-        out[start + i + 4]! += pathLength[lo + h4]!;
-        out[start + i + 5]! += pathLength[lo + h5]!;
-        out[start + i + 6]! += pathLength[lo + h6]!;
-        out[start + i + 7]! += pathLength[lo + h7]!;
-      }
-      for (; i < rows; i++) {
-        const b = i * d;
-        let h = 0;
-        for (let k = 0; k < depth; k++) {
-          const p = nodes[fo + h]!;
-          h = 2 * h + 1 + (((p >>> featureBits) - R[b + (p & mask)]!) >>> 31);
-        }
-        out[start + i]! += pathLength[lo + h]!;
-      }
-    }
+    const rows = Math.min(n, start + BLOCK_ROWS) - start;
+    ranker.rankRows(X, start, rows, ranks);
+    blockOut.fill(0, 0, rows);
+    walk(nodes.byteOffset, pathLength.byteOffset, ranks.byteOffset, blockOut.byteOffset, rows, nTrees, d, depth, featureBits);
+    for (let i = 0; i < rows; i++) out[start + i]! += blockOut[i]!;
   }
 }
