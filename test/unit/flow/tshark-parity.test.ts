@@ -1,11 +1,13 @@
 // Flow counts and per-direction packets and bytes equal tshark's conversation statistics
-// on real captures this test makes with tcpdump on loopback.
+// on real captures this test makes with tcpdump: on loopback (Ethernet framing) and on the
+// `any` device (Linux cooked framing) at the same time, and the loopback capture rewritten
+// by editcap as pcapng and as nanosecond pcap, which must give exactly the same flows.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { flowsFromPcap } from '../../../lib/flow/from-pcap.ts';
@@ -15,27 +17,46 @@ import { tsharkConversations } from '../../helpers/tshark.ts';
 const dir = mkdtempSync(join(tmpdir(), 'nids-tshark-'));
 const TCP_PORT = 18_990 + Math.floor(Math.random() * 5);
 const UDP_PORT = TCP_PORT + 10;
-const LINK_HEADER = 14; // tcpdump on lo writes Ethernet framing
-
-async function capture(file: string, filter: string, traffic: () => Promise<void>): Promise<void> {
-  const dump: ChildProcess = spawn('tcpdump', ['-i', 'lo', '--immediate-mode', '-U', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('tcpdump did not start (is it installed, are we root?)')), 10_000);
-    dump.stderr!.on('data', (d: Buffer) => {
-      if (d.toString().includes('listening on')) {
-        clearTimeout(t);
-        resolve();
-      }
-    });
-  });
+/** One tcpdump per interface, all listening before the traffic starts. */
+async function capture(files: Record<string, string>, filter: string, traffic: () => Promise<void>): Promise<void> {
+  const dumps: ChildProcess[] = [];
   try {
+    for (const [iface, file] of Object.entries(files)) {
+      const dump = spawn('tcpdump', ['-i', iface, '--immediate-mode', '-U', '-w', file, filter], { stdio: ['ignore', 'ignore', 'pipe'] });
+      dumps.push(dump);
+      await new Promise<void>((resolve, reject) => {
+        const t = setTimeout(() => reject(new Error(`tcpdump -i ${iface} did not start (is it installed, are we root?)`)), 10_000);
+        dump.stderr!.on('data', (d: Buffer) => {
+          if (d.toString().includes('listening on')) {
+            clearTimeout(t);
+            resolve();
+          }
+        });
+      });
+    }
     await traffic();
     // Let libpcap hand over the last packets before it is told to stop.
     await new Promise((r) => setTimeout(r, 1000));
   } finally {
-    dump.kill('SIGINT');
-    await new Promise((r) => dump.on('exit', r));
+    for (const dump of dumps) {
+      dump.kill('SIGINT');
+      if (dump.exitCode === null) await new Promise((r) => dump.on('exit', r));
+    }
   }
+}
+
+/** Frame bytes before the IP header in a capture (tshark counts frames, we count IP bytes). */
+function linkHeaderBytes(pcap: string): number {
+  const r = spawnSync('tshark', ['-n', '-r', pcap, '-c', '1', '-T', 'fields', '-e', 'frame.len', '-e', 'ip.len'], { encoding: 'utf8' });
+  const [frame, ip] = r.stdout.trim().split('\t').map(Number);
+  if (!frame || !ip) throw new Error(`tshark could not read ${pcap}: ${r.stderr}`);
+  return frame - ip;
+}
+
+function editcap(src: string, format: string, dst: string): string {
+  const r = spawnSync('editcap', ['-F', format, src, dst], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`editcap -F ${format} failed: ${r.stderr}`);
+  return dst;
 }
 
 async function tcpTraffic(n: number): Promise<void> {
@@ -73,48 +94,69 @@ async function udpTraffic(clients: number, messages: number): Promise<void> {
   server.close();
 }
 
-const pcap = join(dir, 'lo.pcap');
-const flows: Flow[] = [];
+const captures: Record<string, string> = { lo: join(dir, 'lo.pcap'), any: join(dir, 'any.pcap') };
+const flows: Record<string, Flow[]> = {};
+
+async function readFlows(pcap: string): Promise<Flow[]> {
+  const out: Flow[] = [];
+  // Conversation statistics ignore timeouts: make ours long enough not to split anything.
+  await flowsFromPcap(pcap, { sensorId: 't', idleTimeoutS: 3600, activeTimeoutS: 3600 }, (f) => out.push(f));
+  return out;
+}
 
 before(async () => {
-  await capture(pcap, `tcp port ${TCP_PORT} or udp port ${UDP_PORT}`, async () => {
+  await capture({ lo: captures.lo!, any: captures.any! }, `tcp port ${TCP_PORT} or udp port ${UDP_PORT}`, async () => {
     await tcpTraffic(25);
     await udpTraffic(6, 8);
   });
-  // Conversation statistics ignore timeouts: make ours long enough not to split anything.
-  await flowsFromPcap(pcap, { sensorId: 't', idleTimeoutS: 3600, activeTimeoutS: 3600 }, (f) => flows.push(f));
+  captures.pcapng = editcap(captures.lo!, 'pcapng', join(dir, 'lo.pcapng'));
+  captures.nsec = editcap(captures.lo!, 'nsecpcap', join(dir, 'lo-ns.pcap'));
+  for (const [name, file] of Object.entries(captures)) flows[name] = await readFlows(file);
 });
 
 after(() => undefined);
 
-for (const kind of ['tcp', 'udp'] as const) {
-  test(`${kind}: flows and per-direction packets/bytes equal tshark -z conv,${kind}`, () => {
-    const convs = tsharkConversations(pcap, kind);
-    const ours = flows.filter((f) => f.protocol === (kind === 'tcp' ? 6 : 17));
-    // UDP clients may reuse an ephemeral port, and one 5-tuple is one conversation.
-    assert.ok(convs.length >= (kind === 'tcp' ? 25 : 1), `tshark saw only ${convs.length} ${kind} conversations`);
-    assert.equal(ours.length, convs.length, `flow count: nids ${ours.length}, tshark ${convs.length}`);
-    for (const c of convs) {
-      const f = ours.find((x) => {
-        const a = `${x.src_ip}:${x.src_port}`;
-        const b = `${x.dst_ip}:${x.dst_port}`;
-        return (a === c.a && b === c.b) || (a === c.b && b === c.a);
-      });
-      assert.ok(f, `no flow for ${c.a} <-> ${c.b}`);
-      const aIsSrc = `${f.src_ip}:${f.src_port}` === c.a;
-      const [pktsAtoB, pktsBtoA] = aIsSrc ? [f.packets_fwd, f.packets_rev] : [f.packets_rev, f.packets_fwd];
-      const [bytesAtoB, bytesBtoA] = aIsSrc ? [f.bytes_fwd, f.bytes_rev] : [f.bytes_rev, f.bytes_fwd];
-      assert.equal(pktsAtoB, c.framesAtoB, `${c.a} -> ${c.b} packets`);
-      assert.equal(pktsBtoA, c.framesBtoA, `${c.b} -> ${c.a} packets`);
-      // tshark counts frame bytes; we count IP bytes: the difference is the link header.
-      if (c.bytesAtoB !== null) assert.equal(bytesAtoB + LINK_HEADER * pktsAtoB, c.bytesAtoB, `${c.a} -> ${c.b} bytes`);
-      if (c.bytesBtoA !== null) assert.equal(bytesBtoA + LINK_HEADER * pktsBtoA, c.bytesBtoA, `${c.b} -> ${c.a} bytes`);
-    }
-  });
+for (const name of ['lo', 'any'] as const) {
+  for (const kind of ['tcp', 'udp'] as const) {
+    test(`${name} capture, ${kind}: flows and per-direction packets/bytes equal tshark -z conv,${kind}`, () => {
+      const pcap = captures[name]!;
+      const linkHeader = linkHeaderBytes(pcap);
+      const convs = tsharkConversations(pcap, kind);
+      const ours = flows[name]!.filter((f) => f.protocol === (kind === 'tcp' ? 6 : 17));
+      // UDP clients may reuse an ephemeral port, and one 5-tuple is one conversation.
+      assert.ok(convs.length >= (kind === 'tcp' ? 25 : 1), `tshark saw only ${convs.length} ${kind} conversations`);
+      assert.equal(ours.length, convs.length, `flow count: nids ${ours.length}, tshark ${convs.length}`);
+      for (const c of convs) {
+        const f = ours.find((x) => {
+          const a = `${x.src_ip}:${x.src_port}`;
+          const b = `${x.dst_ip}:${x.dst_port}`;
+          return (a === c.a && b === c.b) || (a === c.b && b === c.a);
+        });
+        assert.ok(f, `no flow for ${c.a} <-> ${c.b}`);
+        const aIsSrc = `${f.src_ip}:${f.src_port}` === c.a;
+        const [pktsAtoB, pktsBtoA] = aIsSrc ? [f.packets_fwd, f.packets_rev] : [f.packets_rev, f.packets_fwd];
+        const [bytesAtoB, bytesBtoA] = aIsSrc ? [f.bytes_fwd, f.bytes_rev] : [f.bytes_rev, f.bytes_fwd];
+        assert.equal(pktsAtoB, c.framesAtoB, `${c.a} -> ${c.b} packets`);
+        assert.equal(pktsBtoA, c.framesBtoA, `${c.b} -> ${c.a} packets`);
+        if (c.bytesAtoB !== null) assert.equal(bytesAtoB + linkHeader * pktsAtoB, c.bytesAtoB, `${c.a} -> ${c.b} bytes`);
+        if (c.bytesBtoA !== null) assert.equal(bytesBtoA + linkHeader * pktsBtoA, c.bytesBtoA, `${c.b} -> ${c.a} bytes`);
+      }
+    });
+  }
 }
 
+test('the any-device capture is Linux cooked framing (decoded above like the Ethernet one)', () => {
+  assert.ok([16, 20].includes(linkHeaderBytes(captures.any!)), 'SLL (16 bytes) or SLL2 (20 bytes)');
+});
+
+test('the same capture as pcapng and as nanosecond pcap gives exactly the same flows', () => {
+  assert.ok(flows.lo!.length > 25);
+  assert.deepEqual(flows.pcapng, flows.lo);
+  assert.deepEqual(flows.nsec, flows.lo);
+});
+
 test('tcp flows end with FIN, complete their handshake and carry a Community ID', () => {
-  const tcp = flows.filter((f) => f.protocol === 6);
+  const tcp = flows.lo!.filter((f) => f.protocol === 6);
   for (const f of tcp) {
     assert.equal(f.dst_port, TCP_PORT, 'the initiator is the client');
     assert.equal(f.handshake_complete, true);
