@@ -3,14 +3,15 @@
 // or Redis. Writes the same CSV and plot as the distributed sink.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
+import { ConfigError, helpText, loadConfig, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
 import { Detector } from '../lib/detector/index.ts';
 import type { Flow } from '../lib/flow/record.ts';
 import type { Anomaly } from '../lib/avro/records.ts';
-import { readFlows, sensorFlowSettings, progressReporter } from '../services/sensor/source.ts';
+import { captureFlows, liveCaptureOptions, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from '../services/sensor/source.ts';
+import { probeCapture } from '../lib/capture/live.ts';
 import { trainOnBaseline } from '../services/trainer/train.ts';
 import { trainingSettings, trainOptionsOf } from '../services/trainer/main.ts';
 import { ActiveModelHolder } from '../services/scorer/model.ts';
@@ -25,7 +26,9 @@ const BATCH = 512;
 
 export const analyzeSpec = {
   baseline: optionalStr({ flag: 'baseline', metavar: 'pcap', help: 'pcap/pcapng of normal traffic to learn from (or give --model).' }),
-  input: str({ flag: 'input', metavar: 'pcap', help: 'pcap/pcapng to score.' }),
+  input: optionalStr({ flag: 'input', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
+  ...liveCaptureSettings,
+  duration: num({ flag: 'duration', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
   out: str({ flag: 'out', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${MODEL_FILE}.` }),
   model: optionalStr({ flag: 'model', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
@@ -44,9 +47,24 @@ export interface AnalyzeResult {
   anomalies: Anomaly[];
 }
 
-export async function analyze(config: AnalyzeConfig): Promise<AnalyzeResult> {
-  const log = createLogger('analyze', config.logLevel);
+/** Exactly one source: a capture file or a live interface. */
+function checkSources(config: AnalyzeConfig): void {
   if (!config.baseline && !config.model) throw new ConfigError('--baseline: required unless --model is given');
+  if (config.input && config.iface) throw new ConfigError('--input and --iface: give one source to score, not both');
+  if (!config.input && !config.iface) throw new ConfigError('--input or --iface: give a pcap/pcapng file or an interface to score');
+  if (config.input && config.filter) throw new ConfigError('--filter: applies to live capture (--iface) only');
+  if (config.input && config.duration) throw new ConfigError('--duration: applies to live capture (--iface) only');
+}
+
+/**
+ * @param stop live capture ends when it aborts (the command wires it to SIGINT/SIGTERM),
+ *   or after --duration; then every open flow is exported, scored and written.
+ */
+export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promise<AnalyzeResult> {
+  const log = createLogger('analyze', config.logLevel);
+  checkSources(config);
+  // Before training: cap loads, the interface exists, we may capture on it, the filter compiles.
+  if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
   mkdirSync(config.out, { recursive: true });
   for (const f of [CSV_FILE, PLOT_FILE, ANOMALIES_FILE]) rmSync(join(config.out, f), { force: true });
 
@@ -88,7 +106,8 @@ export async function analyze(config: AnalyzeConfig): Promise<AnalyzeResult> {
     }
   })();
   try {
-    await readFlows(config.input, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${config.input}`) });
+    if (config.input) await readFlows(config.input, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${config.input}`) });
+    else await captureUntilStopped({ ...config, iface: config.iface! }, (f) => queue.push(f), () => ({ flows, anomalies: anomalies.length }), stop);
   } finally {
     queue.close();
     await consume;
@@ -97,6 +116,42 @@ export async function analyze(config: AnalyzeConfig): Promise<AnalyzeResult> {
   }
   writePlot(join(config.out, PLOT_FILE), csv.points);
   return { out: config.out, modelId, baselineFlows, flows, anomalies };
+}
+
+/**
+ * Live flows into `onFlow` until `stop` aborts or --duration passes. A live capture cannot
+ * be slowed down, so flows queue in memory while scoring catches up (it keeps up with any
+ * link one process can capture).
+ */
+async function captureUntilStopped(config: AnalyzeConfig & { iface: string }, onFlow: (f: Flow) => void, progress: () => { flows: number; anomalies: number }, stop?: AbortSignal): Promise<void> {
+  const live = captureFlows(config, config, null, onFlow);
+  const until = config.duration > 0 ? `for ${config.duration} s` : 'until Ctrl-C';
+  process.stderr.write(`capturing on ${config.iface}${config.filter ? ` (${config.filter})` : ''} ${until}\n`);
+  const ticker = process.stderr.isTTY
+    ? setInterval(() => {
+        const p = progress();
+        process.stderr.write(`\r${live.capture.stats().packets.toLocaleString()} packets, ${p.flows.toLocaleString()} flows scored, ${p.anomalies} anomalous   `);
+      }, 1000)
+    : null;
+  let timer: NodeJS.Timeout | null = null;
+  try {
+    await Promise.race([
+      live.failed,
+      new Promise<void>((resolve) => {
+        if (stop?.aborted) return resolve();
+        stop?.addEventListener('abort', () => resolve(), { once: true });
+        if (config.duration > 0) timer = setTimeout(resolve, config.duration * 1000);
+      }),
+    ]);
+  } finally {
+    if (timer) clearTimeout(timer);
+    if (ticker) {
+      clearInterval(ticker);
+      process.stderr.write('\n');
+    }
+    const stats = live.stop();
+    process.stderr.write(`capture stopped: ${stats.capture.packets.toLocaleString()} packets, ${stats.flowsOpen} flows open, all exported\n`);
+  }
 }
 
 export function summary(r: AnalyzeResult): string {
@@ -121,13 +176,29 @@ export function summary(r: AnalyzeResult): string {
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(
-      helpText('Usage: nids analyze --baseline <pcap> --input <pcap> --out <dir> [options]', 'Embedded mode: learns normal from the baseline capture, scores every flow of the input capture, writes the labeled CSV and plot. Needs no Kafka, registry or Redis.', analyzeSpec),
+      helpText(
+        'Usage: nids analyze --baseline <pcap> --input <pcap> --out <dir> [options]\n       nids analyze (--baseline <pcap> | --model <file>) --iface <name> [--duration <s>] --out <dir> [options]',
+        'Embedded mode: learns normal from the baseline capture (or loads a model), scores every flow of the input capture ' +
+          'or of a live interface, writes the labeled CSV and plot. Needs no Kafka, registry or Redis. Live capture runs until ' +
+          'Ctrl-C (or --duration), then scores the flows still open; it needs CAP_NET_RAW (root, or setcap on node).',
+        analyzeSpec,
+      ),
     );
     return 0;
   }
   try {
     const { config } = loadConfig(analyzeSpec, argv);
-    process.stdout.write(summary(await analyze(config)));
+    // The first Ctrl-C ends a live capture cleanly (flows scored, outputs written); a second one kills.
+    const stop = new AbortController();
+    const onSignal = () => (stop.signal.aborted ? process.exit(130) : stop.abort());
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      process.stdout.write(summary(await analyze(config, stop.signal)));
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
     return 0;
   } catch (err) {
     process.stderr.write(`nids analyze: ${(err as Error).message}\n`);
