@@ -308,8 +308,10 @@ export class Decoder {
 }
 
 /** Dotted quad or RFC 5952 text of the first 4 or 16 bytes of `a`. */
+const DECIMAL = Array.from({ length: 256 }, (_, i) => String(i));
+
 export function formatAddress(a: Uint8Array, version: number, offset = 0): string {
-  if (version === 4) return `${a[offset]}.${a[offset + 1]}.${a[offset + 2]}.${a[offset + 3]}`;
+  if (version === 4) return DECIMAL[a[offset]!]! + '.' + DECIMAL[a[offset + 1]!]! + '.' + DECIMAL[a[offset + 2]!]! + '.' + DECIMAL[a[offset + 3]!]!;
   const groups: string[] = [];
   for (let i = 0; i < 16; i += 2) groups.push(((a[offset + i]! << 8) | a[offset + i + 1]!).toString(16));
   // RFC 5952: compress the longest run (>= 2) of zero groups, the first one on a tie.

@@ -94,15 +94,27 @@ export function dnsName(b: Uint8Array, info: DnsInfo): string {
 /** Shannon entropy of a string's characters, in bits per character. */
 export function entropy(s: string): number {
   if (s.length === 0) return 0;
-  const counts = new Map<number, number>();
+  // Query names are ASCII: counts in a reused table, reset as they are read.
+  let wide: Map<number, number> | null = null;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
+    if (c < 256) CHAR_COUNTS[c]!++;
+    else (wide ??= new Map()).set(c, (wide.get(c) ?? 0) + 1);
   }
   let h = 0;
-  for (const n of counts.values()) {
+  const add = (n: number) => {
     const p = n / s.length;
     h -= p * Math.log2(p);
+  };
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 256 && CHAR_COUNTS[c]! > 0) {
+      add(CHAR_COUNTS[c]!);
+      CHAR_COUNTS[c] = 0;
+    }
   }
+  if (wide) for (const n of wide.values()) add(n);
   return h;
 }
+
+const CHAR_COUNTS = new Int32Array(256);
