@@ -1,16 +1,16 @@
 // The scoring layout: every tree re-laid as a perfect binary tree of the forest's depth in
 // heap order (children of i at 2i+1, 2i+2), and every threshold replaced by its rank among
-// the forest's thresholds on that feature. A row is first turned into ranks (one binary
-// search per feature); then `x <= threshold` is `rank(x) <= rank(threshold)`, and a walk
-// is exactly `depth` steps of integer arithmetic, `i = 2i + 1 + sign(rank(t) - rank(x))`:
+// the forest's thresholds on that feature. A row is first turned into ranks (a bucket
+// lookup per feature); then `x <= threshold` is `rank(x) <= rank(threshold)`, and a walk is
+// exactly `depth` steps of integer arithmetic, `i = 2i + 1 + (rank(x) > rank(threshold))`:
 // no leaf test, no child pointers, no branch the CPU has to guess (a guessed split
 // direction is wrong half of the time, and that was most of the scoring time).
 //
 // A leaf above the bottom becomes a chain of pass-through nodes (always left) ending at a
-// bottom slot that holds its path length. The walk itself runs in WebAssembly (walk.wat):
-// the layout's arrays live in the memory of its own instance. Isolation trees are shallow (depth
+// bottom slot that holds its path length. Isolation trees are shallow (depth
 // ceil(log2(max_samples)), 8 for the default 256), so the padding is small: 100 trees of
-// depth 8 take 100 * (255 * 8 + 256 * 8) bytes, about 400 KB.
+// depth 8 take 100 * (255 * 4 + 256 * 8) bytes, about 300 KB. The walk itself runs in
+// WebAssembly (walk.wat); the layout's arrays live in the memory of its own instance.
 import { readFileSync } from 'node:fs';
 import type { Trees } from './forest.ts';
 
