@@ -86,7 +86,14 @@ export class IsolationForest {
     const n = X.length / nFeatures;
     if (!Number.isInteger(n) || n < 2) throw new ParameterError(`X: needs at least 2 rows of ${nFeatures} features, got ${X.length} values`);
     const columnOrder = drawOrder(nFeatures, featureNames);
-    for (let i = 0; i < X.length; i++) if (!Number.isFinite(X[i]!)) throw new ParameterError(`X: value ${X[i]} at row ${Math.floor(i / nFeatures)}, column ${i % nFeatures} is not finite`);
+    // 0 * v is NaN exactly when v is NaN or infinite: one branch-free pass, then a second
+    // one only to name the culprit.
+    let poison = 0;
+    for (let i = 0; i < X.length; i++) poison += 0 * X[i]!;
+    if (poison !== 0) {
+      const i = X.findIndex((v) => !Number.isFinite(v));
+      throw new ParameterError(`X: value ${X[i]} at row ${Math.floor(i / nFeatures)}, column ${i % nFeatures} is not finite`);
+    }
     const p = this.params;
     this.nFeatures = nFeatures;
     const ms = p.maxSamples === 'auto' ? Math.min(256, n) : p.maxSamples <= 1 && !Number.isInteger(p.maxSamples) ? Math.max(2, Math.floor(p.maxSamples * n)) : Math.min(p.maxSamples, n);
@@ -239,6 +246,8 @@ class TreeBuilder {
   private count = 0;
   private scratch = new Int32Array(0);
   private candidates = new Int32Array(0);
+  /** The tree's sample rows, copied side by side: growing a tree then reads 35 KB (256 x 17) in cache, not rows scattered over X. */
+  private S = new Float64Array(0);
 
   constructor(
     private readonly X: Float64Array,
@@ -248,10 +257,18 @@ class TreeBuilder {
   ) {}
 
   build(rows: Int32Array, features: Int32Array): number {
+    const d = this.d;
     if (this.scratch.length < rows.length) this.scratch = new Int32Array(rows.length);
+    if (this.S.length < rows.length * d) this.S = new Float64Array(rows.length * d);
     if (this.candidates.length < features.length) this.candidates = new Int32Array(features.length);
     const idx = this.scratch;
-    idx.set(rows);
+    const X = this.X;
+    const S = this.S;
+    for (let i = 0; i < rows.length; i++) {
+      const from = rows[i]! * d;
+      for (let f = 0; f < d; f++) S[i * d + f] = X[from + f]!;
+      idx[i] = i;
+    }
     return this.grow(idx, 0, rows.length, 0, features);
   }
 
@@ -263,9 +280,9 @@ class TreeBuilder {
     let nCand = 0;
     for (let k = 0; k < features.length; k++) {
       const f = features[k]!;
-      const first = this.X[idx[start]! * this.d + f]!;
+      const first = this.S[idx[start]! * this.d + f]!;
       for (let i = start + 1; i < end; i++) {
-        if (this.X[idx[i]! * this.d + f] !== first) {
+        if (this.S[idx[i]! * this.d + f] !== first) {
           this.candidates[nCand++] = f;
           break;
         }
@@ -276,7 +293,7 @@ class TreeBuilder {
     let lo = Infinity;
     let hi = -Infinity;
     for (let i = start; i < end; i++) {
-      const v = this.X[idx[i]! * this.d + f]!;
+      const v = this.S[idx[i]! * this.d + f]!;
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
@@ -284,7 +301,7 @@ class TreeBuilder {
     if (thr >= hi) thr = lo; // keep at least one sample on each side
     let mid = start;
     for (let i = start; i < end; i++) {
-      if (this.X[idx[i]! * this.d + f]! <= thr) {
+      if (this.S[idx[i]! * this.d + f]! <= thr) {
         const tmp = idx[mid]!;
         idx[mid] = idx[i]!;
         idx[i] = tmp;
