@@ -125,3 +125,11 @@ test('feature names must match the columns and be unique', () => {
   assert.throws(() => new IsolationForest().fit(X, 2, ['a']), (e: Error) => e instanceof ParameterError && /feature_names: 1 names for 2 features/.test(e.message));
   assert.throws(() => new IsolationForest().fit(X, 2, ['a', 'a']), /feature_names: names must be unique/);
 });
+
+test('a non-finite value in X stops the fit, naming its row and column', () => {
+  for (const bad of [NaN, Infinity, -Infinity]) {
+    const X = Float64Array.from({ length: 40 }, (_, i) => i);
+    X[3 * 4 + 1] = bad;
+    assert.throws(() => new IsolationForest().fit(X, 4), (e: Error) => e instanceof ParameterError && e.message === `X: value ${bad} at row 3, column 1 is not finite`);
+  }
+});
