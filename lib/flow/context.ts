@@ -2,7 +2,10 @@
 // exported: how many distinct destination ports and hosts the source reached, what share
 // of its flows were SYN-only (TCP: a SYN, no SYN-ACK), and how many flows per second.
 // A flow counts at its start time, so a long flow exported late still lands where it began
-// (clamped to the window's oldest edge).
+// (clamped to the window's oldest edge). Flows per second are counted over the part of the
+// window that has been observed: in the first minute after the sensor starts, a window
+// holding 10 s of traffic is divided by 10 s, not 60 (at least by one bucket, window/16),
+// so a cold start does not make every host look unusually quiet.
 //
 // Memory is bounded three ways: per host, flow counts live in a fixed ring of BUCKETS time
 // buckets (the window slides in steps of window/BUCKETS); distinct ports and hosts are maps
@@ -38,6 +41,8 @@ export class SourceContext {
   private readonly windowUs: number;
   private readonly bucketUs: number;
   private now = 0;
+  /** Start of the earliest flow observed: where the observed part of the window begins. */
+  private start = Infinity;
   private newHosts = 0;
 
   constructor(
@@ -56,6 +61,7 @@ export class SourceContext {
   /** Records one flow of `src` started at `tsMicros` and writes src's context, this flow included, to `out`. */
   observe(src: string, dstHost: string, dstPortKey: number, synOnly: boolean, tsMicros: number, out: ContextValues): void {
     if (tsMicros > this.now) this.now = tsMicros;
+    if (tsMicros < this.start) this.start = tsMicros;
     let w = this.hosts.get(src);
     if (w) this.hosts.delete(src); // re-inserted below: the map's order is least recently active first
     else {
@@ -95,7 +101,8 @@ export class SourceContext {
     out.distinctDstPorts = w.ports.size;
     out.distinctDstHosts = w.hosts.size;
     out.synOnlyShare = w.totalFlows > 0 ? w.totalSynOnly / w.totalFlows : 0;
-    out.flowsPerSecond = w.totalFlows / this.windowS;
+    const observedUs = Math.min(this.windowUs, Math.max(this.bucketUs, this.now - this.start));
+    out.flowsPerSecond = w.totalFlows / (observedUs / 1e6);
   }
 
   /** Drops hosts idle for longer than the window, and the least recent ones beyond maxHosts. */

@@ -258,7 +258,8 @@ test('behavioral context per source over the sliding window', () => {
   assert.equal(exportedLast.ctx_src_distinct_dst_hosts, 5);
   assert.equal(exportedLast.ctx_src_distinct_dst_ports, 5); // 20..23 and 80
   assert.ok(Math.abs(exportedLast.ctx_src_syn_only_share - 20 / 21) < 1e-9);
-  assert.ok(Math.abs(exportedLast.ctx_src_flows_per_s - 21 / 60) < 1e-9);
+  // 0.1 s of traffic observed so far: the rate is over one bucket of the window (60 / 16 s), not 60 s.
+  assert.ok(Math.abs(exportedLast.ctx_src_flows_per_s - 21 / (60 / 16)) < 1e-9);
   assert.ok(last.ts_start === T0 + 100_000);
   // Two minutes later the window has moved on: only the new flow counts.
   const later = new Harness({ contextWindowS: 60 });
