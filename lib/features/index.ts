@@ -21,6 +21,13 @@ export interface FeatureDef {
    * lib/detector/range.ts).
    */
   sourceContext?: true;
+  /**
+   * A count over the context window that a sensor just started cannot have filled yet
+   * (distinct ports and hosts seen in 10 s of a 60 s window). While the window is
+   * incomplete (ctx_observed_s < ctx_window_s) the model sees at least the baseline's
+   * median: a low count proves nothing then, a high one (a scan) still shows in full.
+   */
+  warmUpFloor?: true;
 }
 
 export interface FitState {
@@ -31,6 +38,8 @@ export interface FitState {
   qtypeCounts: Record<string, number>;
   flows: number;
   dnsFlows: number;
+  /** Per warmUpFloor feature, the baseline's median over flows with a complete window. */
+  warmUpFloors?: Record<string, number>;
 }
 
 export interface FitContext {
@@ -41,6 +50,8 @@ export interface FitContext {
 const packets = (f: Flow) => f.packets_fwd + f.packets_rev;
 const share = (n: number, f: Flow) => n / Math.max(1, packets(f));
 const isDns = (f: Flow) => f.dns_qtype >= 0;
+/** The sensor had not yet observed a whole context window when it exported the flow. */
+const warmingUp = (f: Flow) => f.ctx_observed_s >= 0 && f.ctx_observed_s < f.ctx_window_s;
 /** -log10 of the (smoothed) share in the baseline: 0 for the most common, ~log10(N) for unseen. */
 const rarity = (count: number, total: number) => -Math.log10((count + 1) / (total + 2));
 
@@ -57,8 +68,8 @@ const BEHAVIORAL: FeatureDef[] = [
   { name: 'tcp_handshake_incomplete', label: 'TCP handshake incomplete (1 = yes)', log: false, raw: (f) => (f.protocol === 6 && !f.handshake_complete ? 1 : 0) },
   { name: 'dst_port_rarity', label: 'rarity of the dst port in the baseline (-log10 share)', log: false, raw: (f, c) => rarity(c.state.portCounts[`${f.protocol}/${f.dst_port}`] ?? 0, c.state.flows) },
   { name: 'direction', label: 'direction (0 internal, 1 outbound, 2 inbound, 3 external)', log: false, raw: (f, c) => (c.internal.has(f.src_ip) ? (c.internal.has(f.dst_ip) ? 0 : 1) : c.internal.has(f.dst_ip) ? 2 : 3) },
-  { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports, sourceContext: true },
-  { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts, sourceContext: true },
+  { name: 'src_distinct_dst_ports', label: 'dst ports contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_ports, sourceContext: true, warmUpFloor: true },
+  { name: 'src_distinct_dst_hosts', label: 'hosts contacted by the source in the window', log: true, raw: (f) => f.ctx_src_distinct_dst_hosts, sourceContext: true, warmUpFloor: true },
   { name: 'src_syn_only_share', label: "share of the source's flows that were SYN-only", log: false, raw: (f) => f.ctx_src_syn_only_share, sourceContext: true },
   { name: 'src_flows_per_s', label: 'flows per second from the source', log: true, raw: (f) => f.ctx_src_flows_per_s, sourceContext: true },
   { name: 'dns_qname_len', label: 'DNS query name length', log: false, raw: (f) => (isDns(f) ? f.dns_qname_len : 0) },
@@ -86,7 +97,7 @@ const DEFS: Record<FeaturizerName, FeatureDef[]> = { behavioral: BEHAVIORAL, see
 
 /** Changes whenever the feature list changes, so a model never meets vectors it was not trained on. */
 export const FEATURE_VERSIONS: Record<FeaturizerName, string> = {
-  behavioral: `behavioral-2:${BEHAVIORAL.length}`,
+  behavioral: `behavioral-3:${BEHAVIORAL.length}`,
   seed: `seed-1:${SEED.length}`,
 };
 
@@ -119,7 +130,22 @@ export class Featurizer {
         state.qtypeCounts[String(f.dns_qtype)] = (state.qtypeCounts[String(f.dns_qtype)] ?? 0) + 1;
       }
     }
-    return new Featurizer(name, state);
+    const featurizer = new Featurizer(name, state);
+    state.warmUpFloors = featurizer.warmUpFloors(flows);
+    return featurizer;
+  }
+
+  /** Medians of the warm-up-floored features over the flows with a complete window (all flows if none has one). */
+  private warmUpFloors(flows: readonly Flow[]): Record<string, number> {
+    const complete = flows.filter((f) => !warmingUp(f));
+    const from = complete.length > 0 ? complete : flows;
+    const floors: Record<string, number> = {};
+    for (const def of this.defs) {
+      if (!def.warmUpFloor) continue;
+      const values = from.map((f) => def.raw(f, this.ctx)).sort((a, b) => a - b);
+      floors[def.name] = values.length ? values[Math.floor((values.length - 1) / 2)]! : 0;
+    }
+    return floors;
   }
 
   static restore(name: string, version: string, state: FitState): Featurizer {
@@ -139,10 +165,14 @@ export class Featurizer {
   transform(flows: readonly Flow[]): Float64Array {
     const d = this.defs.length;
     const X = new Float64Array(flows.length * d);
+    const floors = this.ctx.state.warmUpFloors;
     for (let r = 0; r < flows.length; r++) {
-      this.raw(flows[r]!, X, r * d);
+      const f = flows[r]!;
+      this.raw(f, X, r * d);
+      const floored = floors !== undefined && warmingUp(f);
       for (let i = 0; i < d; i++) {
-        const v = X[r * d + i]!;
+        let v = X[r * d + i]!;
+        if (floored && this.defs[i]!.warmUpFloor) v = Math.max(v, floors[this.defs[i]!.name] ?? v);
         X[r * d + i] = Number.isFinite(v) ? (this.defs[i]!.log ? Math.log1p(Math.max(0, v)) : v) : 0;
       }
     }

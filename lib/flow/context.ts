@@ -30,6 +30,8 @@ class HostWindow {
 }
 
 export interface ContextValues {
+  /** Seconds of the window observed so far (the whole window once the sensor has run that long). */
+  observedS: number;
   distinctDstPorts: number;
   distinctDstHosts: number;
   synOnlyShare: number;
@@ -103,6 +105,7 @@ export class SourceContext {
     out.synOnlyShare = w.totalFlows > 0 ? w.totalSynOnly / w.totalFlows : 0;
     const observedUs = Math.min(this.windowUs, Math.max(this.bucketUs, this.now - this.start));
     out.flowsPerSecond = w.totalFlows / (observedUs / 1e6);
+    out.observedS = Math.min(this.windowUs, this.now - this.start) / 1e6;
   }
 
   /** Drops hosts idle for longer than the window, and the least recent ones beyond maxHosts. */

@@ -36,6 +36,8 @@ export interface Flow {
   iat_std_us: number;
   end_reason: EndReason;
   ctx_window_s: number;
+  /** Seconds of the window observed at export: below ctx_window_s while the sensor warms up (-1: unknown). */
+  ctx_observed_s: number;
   ctx_src_distinct_dst_ports: number;
   ctx_src_distinct_dst_hosts: number;
   ctx_src_syn_only_share: number;

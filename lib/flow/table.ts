@@ -130,7 +130,7 @@ export class FlowTable implements PacketHandler {
   private readonly dstW: Uint32Array;
   private readonly dns = new DnsInfo();
   private readonly dnsState = new Map<number, DnsState>();
-  private readonly ctxOut: ContextValues = { distinctDstPorts: 0, distinctDstHosts: 0, synOnlyShare: 0, flowsPerSecond: 0 };
+  private readonly ctxOut: ContextValues = { observedS: 0, distinctDstPorts: 0, distinctDstHosts: 0, synOnlyShare: 0, flowsPerSecond: 0 };
   private readonly timeoutUs = new Float64Array(CLASSES);
   private readonly activeUs: number;
   private readonly maxFlows: number;
@@ -555,6 +555,7 @@ export class FlowTable implements PacketHandler {
       iat_std_us: packets > 2 ? Math.sqrt(this.iatM2[s]! / (packets - 1)) : 0,
       end_reason: reason,
       ctx_window_s: this.context.windowS,
+      ctx_observed_s: this.ctxOut.observedS,
       ctx_src_distinct_dst_ports: this.ctxOut.distinctDstPorts,
       ctx_src_distinct_dst_hosts: this.ctxOut.distinctDstHosts,
       ctx_src_syn_only_share: this.ctxOut.synOnlyShare,

@@ -34,6 +34,7 @@ export function makeFlow(over: Partial<Flow> = {}): Flow {
     iat_std_us: 12000,
     end_reason: 'fin',
     ctx_window_s: 60,
+    ctx_observed_s: 60,
     ctx_src_distinct_dst_ports: 2,
     ctx_src_distinct_dst_hosts: 3,
     ctx_src_syn_only_share: 0,

@@ -124,3 +124,26 @@ test('the baseline range travels with the model', () => {
   assert.deepEqual(copy.score(probe), d.score(probe));
   assert.equal(copy.score(probe).at(-1)!.anomaly, -1);
 });
+
+test('while the context window warms up, low distinct counts are floored at the baseline median, high ones pass', async () => {
+  const { Featurizer } = await import('../../../lib/features/index.ts');
+  const train = baseline(400);
+  const fz = Featurizer.fit('behavioral', train);
+  const col = fz.names.indexOf('src_distinct_dst_ports');
+  const floor = fz.state.warmUpFloors!.src_distinct_dst_ports!;
+  assert.ok(floor >= 1, `floor ${floor}`);
+  const quiet = { ...train[0]!, ctx_src_distinct_dst_ports: 0 };
+  const [warm, settled, scanning] = [
+    { ...quiet, ctx_observed_s: 10 },
+    { ...quiet, ctx_observed_s: 60 },
+    { ...quiet, ctx_observed_s: 10, ctx_src_distinct_dst_ports: 500 },
+  ];
+  const X = fz.transform([warm, settled, scanning]);
+  const d = fz.names.length;
+  assert.equal(X[col], Math.log1p(floor), 'warming up: floored at the median');
+  assert.equal(X[d + col], 0, 'a complete window: the value as it is');
+  assert.equal(X[2 * d + col], Math.log1p(500), 'a scan during warm-up still shows in full');
+  const raw = new Float64Array(d);
+  fz.raw(warm, raw);
+  assert.equal(raw[col], 0, 'reasons quote the real value');
+});
