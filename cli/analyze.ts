@@ -91,7 +91,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
 
   // Sensor stage -> queue -> scorer + sink stages.
   const queue = new BatchQueue<Flow>(BATCH * 8);
-  const csv = new CsvWriter(join(config.out, CSV_FILE));
+  const csv = new CsvWriter(join(config.out, CSV_FILE), false);
   const anomaliesPath = join(config.out, ANOMALIES_FILE);
   writeFileSync(anomaliesPath, '');
   const anomalies: Anomaly[] = [];

@@ -31,8 +31,13 @@ export function ipBytes(ip: string): Uint8Array | null {
   return bytes;
 }
 
+/** Addresses remembered per set: a network's hosts repeat in flow after flow. */
+const MEMO_LIMIT = 65_536;
+
 export class CidrSet {
   private ranges: Range[];
+  /** Answers for addresses seen before (parsing the text is most of the cost); cleared when full. */
+  private memo = new Map<string, boolean>();
 
   constructor(readonly cidrs: readonly string[]) {
     this.ranges = cidrs.map((c) => {
@@ -45,6 +50,16 @@ export class CidrSet {
   }
 
   has(ip: string): boolean {
+    let inside = this.memo.get(ip);
+    if (inside === undefined) {
+      if (this.memo.size >= MEMO_LIMIT) this.memo.clear();
+      inside = this.contains(ip);
+      this.memo.set(ip, inside);
+    }
+    return inside;
+  }
+
+  private contains(ip: string): boolean {
     const b = ipBytes(ip);
     if (!b) return false;
     const v6 = b.length === 16;

@@ -72,7 +72,15 @@ export class CsvWriter {
   anomalyRows = 0;
   duplicatesDropped = 0;
 
-  constructor(readonly path: string) {
+  /**
+   * @param syncEachBatch fsync before write() returns (the sink service: it commits Kafka
+   *   offsets only after that). The embedded mode, which can simply run again, passes false
+   *   and the file is synced once, on close().
+   */
+  constructor(
+    readonly path: string,
+    private readonly syncEachBatch = true,
+  ) {
     if (existsSync(path)) this.recover();
     this.fd = openSync(path, 'a');
     if (this.points.length === 0 && this.seen.size === 0) {
@@ -105,7 +113,7 @@ export class CsvWriter {
     }
   }
 
-  /** Appends the flows not written before; durable (fsync) when it returns. */
+  /** Appends the flows not written before; durable (fsync) when it returns, if syncEachBatch. */
   write(batch: readonly ScoredFlow[]): number {
     let text = '';
     let n = 0;
@@ -122,13 +130,14 @@ export class CsvWriter {
     }
     if (n > 0) {
       writeSync(this.fd, text);
-      fsyncSync(this.fd);
+      if (this.syncEachBatch) fsyncSync(this.fd);
     }
     this.rowsWritten += n;
     return n;
   }
 
   close(): void {
+    if (!this.syncEachBatch) fsyncSync(this.fd);
     closeSync(this.fd);
   }
 }
