@@ -9,7 +9,7 @@
 // A leaf above the bottom becomes a chain of pass-through nodes (always left) ending at a
 // bottom slot that holds its path length. Isolation trees are shallow (depth
 // ceil(log2(max_samples)), 8 for the default 256), so the padding is small: 100 trees of
-// depth 8 take 100 * (255 * 4 + 256 * 8) bytes, about 300 KB. The walk itself runs in
+// depth 8 take 100 * (255 * 4 + 256 * 8) bytes, about 300 KB. Ranking and walking run in
 // WebAssembly (walk.wat); the layout's arrays live in the memory of its own instance.
 import { readFileSync } from 'node:fs';
 import type { Trees } from './forest.ts';
@@ -25,23 +25,27 @@ export interface ScoringLayout {
   /** Per tree, 2^depth bottom slots: depth + c(leaf size) of the leaf that reaches it. */
   pathLength: Float64Array;
   ranker: Ranker;
-  /** Ranks of the block of rows being scored, and their path lengths: reused, so a batch allocates nothing. */
+  /** The block of rows being scored, their ranks and path lengths: reused, so a batch allocates nothing. */
+  xBlock: Float64Array;
   ranks: Int32Array;
   blockOut: Float64Array;
   walk: WalkKernel;
+  /** Ranks the first `rows` rows of xBlock into ranks (walk.wat's rankRows over the Ranker's arrays). */
+  rankBlock: (rows: number) => void;
 }
 
-/** walk.wasm's export; arguments are byte offsets into the instance's memory. */
+/** walk.wasm's exports; arguments are byte offsets into the instance's memory. */
 type WalkKernel = (nodes: number, paths: number, ranks: number, out: number, rows: number, trees: number, d: number, depth: number, featureBits: number) => void;
+type RankKernel = (X: number, rows: number, d: number, out: number, cuts: number, cutStart: number, buckets: number, bucketStart: number, lo: number, scale: number) => void;
 
 let walkModule: WebAssembly.Module | null = null;
 
 /** A walk kernel over a fresh memory of `bytes`. The module is compiled once per process. */
-function instantiateWalk(bytes: number): { memory: WebAssembly.Memory; walk: WalkKernel } {
+function instantiateWalk(bytes: number): { memory: WebAssembly.Memory; walk: WalkKernel; rank: RankKernel } {
   walkModule ??= new WebAssembly.Module(readFileSync(new URL('./walk.wasm', import.meta.url)));
   const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
   const instance = new WebAssembly.Instance(walkModule, { env: { memory } });
-  return { memory, walk: instance.exports.addPathLengths as WalkKernel };
+  return { memory, walk: instance.exports.addPathLengths as WalkKernel, rank: instance.exports.rankRows as RankKernel };
 }
 
 /** Deeper forests (max_samples far above 256) would pad to too much memory: walk them as they are. */
@@ -77,12 +81,38 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
   if (ranker.maxRank() >= alwaysLeft) return null;
   const nTrees = trees.roots.length;
   const nInternal = (1 << depth) - 1;
-  // One memory: nodes, then (8-byte aligned) path lengths, ranks of a block, its outputs.
-  const nodesBytes = nTrees * nInternal * 4;
-  const pathsAt = Math.ceil(nodesBytes / 8) * 8;
-  const ranksAt = pathsAt + nTrees * (nInternal + 1) * 8;
-  const outAt = ranksAt + Math.ceil((BLOCK_ROWS * nFeatures * 4) / 8) * 8;
-  const { memory, walk } = instantiateWalk(outAt + BLOCK_ROWS * 8);
+  // One memory, every region 8-byte aligned: nodes, path lengths, a block of rows, their
+  // ranks and outputs, and the Ranker's arrays.
+  const r = ranker;
+  const sizes = {
+    nodes: nTrees * nInternal * 4,
+    paths: nTrees * (nInternal + 1) * 8,
+    x: BLOCK_ROWS * nFeatures * 8,
+    ranks: BLOCK_ROWS * nFeatures * 4,
+    out: BLOCK_ROWS * 8,
+    cuts: r.cuts.byteLength,
+    cutStart: r.cutStart.byteLength,
+    buckets: r.buckets.byteLength,
+    bucketStart: r.bucketStart.byteLength,
+    lo: r.lo.byteLength,
+    scale: r.scale.byteLength,
+  };
+  const at = {} as Record<keyof typeof sizes, number>;
+  let end = 0;
+  for (const [name, size] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
+    at[name] = end;
+    end += Math.ceil(size / 8) * 8;
+  }
+  const { memory, walk, rank } = instantiateWalk(end);
+  new Float64Array(memory.buffer, at.cuts, r.cuts.length).set(r.cuts);
+  new Int32Array(memory.buffer, at.cutStart, r.cutStart.length).set(r.cutStart);
+  new Int32Array(memory.buffer, at.buckets, r.buckets.length).set(r.buckets);
+  new Int32Array(memory.buffer, at.bucketStart, r.bucketStart.length).set(r.bucketStart);
+  new Float64Array(memory.buffer, at.lo, r.lo.length).set(r.lo);
+  new Float64Array(memory.buffer, at.scale, r.scale.length).set(r.scale);
+  const pathsAt = at.paths;
+  const ranksAt = at.ranks;
+  const outAt = at.out;
   const layout: ScoringLayout = {
     depth,
     nTrees,
@@ -91,9 +121,11 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
     nodes: new Int32Array(memory.buffer, 0, nTrees * nInternal),
     pathLength: new Float64Array(memory.buffer, pathsAt, nTrees * (nInternal + 1)),
     ranker,
+    xBlock: new Float64Array(memory.buffer, at.x, BLOCK_ROWS * nFeatures),
     ranks: new Int32Array(memory.buffer, ranksAt, BLOCK_ROWS * nFeatures),
     blockOut: new Float64Array(memory.buffer, outAt, BLOCK_ROWS),
     walk,
+    rankBlock: (rows) => rank(at.x, rows, nFeatures, at.ranks, at.cuts, at.cutStart, at.buckets, at.bucketStart, at.lo, at.scale),
   };
   const place = (t: number, node: number, slot: number, level: number): void => {
     if (level === depth) {
@@ -119,13 +151,13 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
  */
 export class Ranker {
   /** Every feature's cuts, ascending, one feature after another: feature f's are [cutStart[f], cutStart[f+1]). */
-  private readonly cuts: Float64Array;
-  private readonly cutStart: Int32Array;
+  readonly cuts: Float64Array;
+  readonly cutStart: Int32Array;
   /** Per feature, its bucket index: the first rank in each bucket, at [bucketStart[f], ...). */
-  private readonly buckets: Int32Array;
-  private readonly bucketStart: Int32Array;
-  private readonly lo: Float64Array;
-  private readonly scale: Float64Array;
+  readonly buckets: Int32Array;
+  readonly bucketStart: Int32Array;
+  readonly lo: Float64Array;
+  readonly scale: Float64Array;
 
   constructor(trees: Trees, nFeatures: number) {
     const lists: number[][] = Array.from({ length: nFeatures }, () => []);
@@ -166,37 +198,7 @@ export class Ranker {
     return most;
   }
 
-  /**
-   * Ranks of rows [start, start + rows) of `X` into `out` (row-major, like X). Feature by
-   * feature, so that feature's cuts and buckets stay in cache and in registers.
-   */
-  rankRows(X: Float64Array, start: number, rows: number, out: Int32Array): void {
-    const d = this.lo.length;
-    const c = this.cuts;
-    for (let f = 0; f < d; f++) {
-      const base = this.cutStart[f]!;
-      const n = this.cutStart[f + 1]! - base;
-      const first = n > 0 ? c[base]! : Infinity;
-      const last = n > 0 ? c[base + n - 1]! : Infinity;
-      const lo = this.lo[f]!;
-      const scale = this.scale[f]!;
-      const bucket0 = this.bucketStart[f]!;
-      for (let i = 0; i < rows; i++) {
-        const x = X[(start + i) * d + f]!;
-        let r: number;
-        if (x <= first) r = 0;
-        else if (x > last) r = n;
-        else if (x !== x) r = NAN_RANK;
-        else {
-          r = this.buckets[bucket0 + Math.floor((x - lo) * scale)]!;
-          while (r < n && c[base + r]! < x) r++;
-          while (r > 0 && c[base + r - 1]! >= x) r--;
-        }
-        out[i * d + f] = r;
-      }
-    }
-  }
-
+  /** One value's rank (building the layout); walk.wat's rankRows does the same for a block of rows. */
   rank(f: number, x: number): number {
     if (x !== x) return NAN_RANK;
     const c = this.cuts;
@@ -214,10 +216,12 @@ export class Ranker {
 }
 /** Adds each row's total path length over all trees to `out[row]`. */
 export function addPathLengths(layout: ScoringLayout, X: Float64Array, n: number, out: Float64Array): void {
-  const { depth, nTrees, nFeatures: d, featureBits, nodes, pathLength, ranker, ranks, blockOut, walk } = layout;
+  const { depth, nTrees, nFeatures: d, featureBits, nodes, pathLength, xBlock, ranks, blockOut, walk, rankBlock } = layout;
   for (let start = 0; start < n; start += BLOCK_ROWS) {
     const rows = Math.min(n, start + BLOCK_ROWS) - start;
-    ranker.rankRows(X, start, rows, ranks);
+    const from = start * d;
+    for (let k = 0; k < rows * d; k++) xBlock[k] = X[from + k]!;
+    rankBlock(rows);
     blockOut.fill(0, 0, rows);
     walk(nodes.byteOffset, pathLength.byteOffset, ranks.byteOffset, blockOut.byteOffset, rows, nTrees, d, depth, featureBits);
     for (let i = 0; i < rows; i++) out[start + i]! += blockOut[i]!;

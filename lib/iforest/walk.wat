@@ -1,13 +1,14 @@
-;; The scoring layout's walk (layout.ts), compiled to walk.wasm by `npm run build:wasm`.
-;; Why WebAssembly: the walk is a few integer operations and two loads per step, and in
-;; JavaScript every typed-array load also pays a bounds check and a deoptimization guard;
-;; here it is the plain instructions, about twice as fast per step.
+;; The scoring layout's kernels (layout.ts): ranking a block of rows and walking the trees,
+;; compiled to walk.wasm by `npm run build:wasm`. Why WebAssembly: a step is a few integer
+;; operations and two loads, and in JavaScript every typed-array load also pays a bounds
+;; check and a deoptimization guard; here it is the plain instructions, about twice as fast.
 ;;
 ;; Memory (imported, laid out by layout.ts), all little-endian:
 ;;   nodes  i32[trees * nInternal]      (threshold rank << featureBits) | feature, heap order
 ;;   paths  f64[trees * (nInternal+1)]  path length of each bottom slot
 ;;   ranks  i32[rows * d]               the rows' feature ranks (see Ranker)
 ;;   out    f64[rows]                   path lengths are added here
+;;   rankRows also reads the block's rows (f64[rows * d]) and the Ranker's arrays.
 (module
   (memory (import "env" "memory") 1)
 
@@ -108,4 +109,60 @@
             (local.set $i (i32.add (local.get $i) (i32.const 1)))
             (br $one)))
         (local.set $t (i32.add (local.get $t) (i32.const 1)))
-        (br $trees)))))
+        (br $trees))))
+  ;; Ranks of a block of rows (Ranker in layout.ts, which documents the arrays): for each
+  ;; feature and row, how many of the feature's cuts lie below the value, found from the
+  ;; value's bucket and a step or two; NaN ranks above everything (0x7fffffff).
+  (func (export "rankRows")
+    (param $X i32) (param $rows i32) (param $d i32) (param $out i32)
+    (param $cuts i32) (param $cutStart i32) (param $buckets i32) (param $bucketStart i32) (param $lo i32) (param $scale i32)
+    (local $f i32) (local $i i32) (local $base i32) (local $n i32) (local $b0 i32) (local $r i32) (local $at i32)
+    (local $x f64) (local $first f64) (local $last f64) (local $lof f64) (local $sc f64)
+    (local.set $f (i32.const 0))
+    (block $featuresDone
+      (loop $features
+        (br_if $featuresDone (i32.ge_u (local.get $f) (local.get $d)))
+        (local.set $base (i32.load (i32.add (local.get $cutStart) (i32.shl (local.get $f) (i32.const 2)))))
+        (local.set $n (i32.sub (i32.load offset=4 (i32.add (local.get $cutStart) (i32.shl (local.get $f) (i32.const 2)))) (local.get $base)))
+        (local.set $first (f64.const inf))
+        (local.set $last (f64.const inf))
+        (if (i32.gt_s (local.get $n) (i32.const 0))
+          (then
+            (local.set $first (f64.load (i32.add (local.get $cuts) (i32.shl (local.get $base) (i32.const 3)))))
+            (local.set $last (f64.load (i32.add (local.get $cuts) (i32.shl (i32.sub (i32.add (local.get $base) (local.get $n)) (i32.const 1)) (i32.const 3)))))))
+        (local.set $lof (f64.load (i32.add (local.get $lo) (i32.shl (local.get $f) (i32.const 3)))))
+        (local.set $sc (f64.load (i32.add (local.get $scale) (i32.shl (local.get $f) (i32.const 3)))))
+        (local.set $b0 (i32.load (i32.add (local.get $bucketStart) (i32.shl (local.get $f) (i32.const 2)))))
+        (local.set $i (i32.const 0))
+        (block $rowsDone
+          (loop $eachRow
+            (br_if $rowsDone (i32.ge_u (local.get $i) (local.get $rows)))
+            (local.set $at (i32.add (i32.mul (local.get $i) (local.get $d)) (local.get $f)))
+            (local.set $x (f64.load (i32.add (local.get $X) (i32.shl (local.get $at) (i32.const 3)))))
+            (if (f64.le (local.get $x) (local.get $first))
+              (then (local.set $r (i32.const 0)))
+              (else (if (f64.gt (local.get $x) (local.get $last))
+                (then (local.set $r (local.get $n)))
+                (else (if (f64.ne (local.get $x) (local.get $x))
+                  (then (local.set $r (i32.const 0x7fffffff)))
+                  (else
+                    (local.set $r (i32.load (i32.add (local.get $buckets)
+                      (i32.shl (i32.add (local.get $b0) (i32.trunc_sat_f64_s (f64.mul (f64.sub (local.get $x) (local.get $lof)) (local.get $sc)))) (i32.const 2)))))
+                    (block $upDone
+                      (loop $up
+                        (br_if $upDone (i32.ge_s (local.get $r) (local.get $n)))
+                        (br_if $upDone (i32.eqz (f64.lt (f64.load (i32.add (local.get $cuts) (i32.shl (i32.add (local.get $base) (local.get $r)) (i32.const 3)))) (local.get $x))))
+                        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+                        (br $up)))
+                    (block $downDone
+                      (loop $down
+                        (br_if $downDone (i32.le_s (local.get $r) (i32.const 0)))
+                        (br_if $downDone (i32.eqz (f64.ge (f64.load (i32.add (local.get $cuts) (i32.shl (i32.sub (i32.add (local.get $base) (local.get $r)) (i32.const 1)) (i32.const 3)))) (local.get $x))))
+                        (local.set $r (i32.sub (local.get $r) (i32.const 1)))
+                        (br $down)))))))))
+            (i32.store (i32.add (local.get $out) (i32.shl (local.get $at) (i32.const 2))) (local.get $r))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $eachRow)))
+        (local.set $f (i32.add (local.get $f) (i32.const 1)))
+        (br $features))))
+)
