@@ -24,7 +24,6 @@ export interface ScoringLayout {
   nodes: Int32Array;
   /** Per tree, 2^depth bottom slots: depth + c(leaf size) of the leaf that reaches it. */
   pathLength: Float64Array;
-  ranker: Ranker;
   /** The block of rows being scored, their ranks and path lengths: reused, so a batch allocates nothing. */
   xBlock: Float64Array;
   ranks: Int32Array;
@@ -49,13 +48,13 @@ function instantiateWalk(bytes: number): { memory: WebAssembly.Memory; walk: Wal
 }
 
 /** Deeper forests (max_samples far above 256) would pad to too much memory: walk them as they are. */
-export const MAX_LAYOUT_DEPTH = 12;
+const MAX_LAYOUT_DEPTH = 12;
 /** Rank of NaN: above every node's rank, so NaN goes right, as `NaN <= t` is false. */
 const NAN_RANK = 0x7fffffff;
 /** Rows scored together per pass over the trees: their ranks stay in L1 while every tree walks them. */
 const BLOCK_ROWS = 256;
 
-export function treeDepth(trees: Trees): number {
+function treeDepth(trees: Trees): number {
   let deepest = 0;
   const stack: number[] = [];
   for (let t = 0; t < trees.roots.length; t++) {
@@ -83,20 +82,15 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
   const nInternal = (1 << depth) - 1;
   // One memory, every region 8-byte aligned: nodes, path lengths, a block of rows, their
   // ranks and outputs, and the Ranker's arrays.
-  const r = ranker;
+  const tables = { cuts: ranker.cuts, cutStart: ranker.cutStart, buckets: ranker.buckets, bucketStart: ranker.bucketStart, lo: ranker.lo, scale: ranker.scale };
   const sizes = {
     nodes: nTrees * nInternal * 4,
     paths: nTrees * (nInternal + 1) * 8,
     x: BLOCK_ROWS * nFeatures * 8,
     ranks: BLOCK_ROWS * nFeatures * 4,
     out: BLOCK_ROWS * 8,
-    cuts: r.cuts.byteLength,
-    cutStart: r.cutStart.byteLength,
-    buckets: r.buckets.byteLength,
-    bucketStart: r.bucketStart.byteLength,
-    lo: r.lo.byteLength,
-    scale: r.scale.byteLength,
-  };
+    ...Object.fromEntries(Object.entries(tables).map(([name, a]) => [name, a.byteLength])),
+  } as Record<'nodes' | 'paths' | 'x' | 'ranks' | 'out' | keyof typeof tables, number>;
   const at = {} as Record<keyof typeof sizes, number>;
   let end = 0;
   for (const [name, size] of Object.entries(sizes) as [keyof typeof sizes, number][]) {
@@ -104,26 +98,19 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
     end += Math.ceil(size / 8) * 8;
   }
   const { memory, walk, rank } = instantiateWalk(end);
-  new Float64Array(memory.buffer, at.cuts, r.cuts.length).set(r.cuts);
-  new Int32Array(memory.buffer, at.cutStart, r.cutStart.length).set(r.cutStart);
-  new Int32Array(memory.buffer, at.buckets, r.buckets.length).set(r.buckets);
-  new Int32Array(memory.buffer, at.bucketStart, r.bucketStart.length).set(r.bucketStart);
-  new Float64Array(memory.buffer, at.lo, r.lo.length).set(r.lo);
-  new Float64Array(memory.buffer, at.scale, r.scale.length).set(r.scale);
-  const pathsAt = at.paths;
-  const ranksAt = at.ranks;
-  const outAt = at.out;
+  for (const [name, a] of Object.entries(tables) as [keyof typeof tables, Float64Array | Int32Array][]) {
+    new Uint8Array(memory.buffer, at[name], a.byteLength).set(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
   const layout: ScoringLayout = {
     depth,
     nTrees,
     nFeatures,
     featureBits,
-    nodes: new Int32Array(memory.buffer, 0, nTrees * nInternal),
-    pathLength: new Float64Array(memory.buffer, pathsAt, nTrees * (nInternal + 1)),
-    ranker,
+    nodes: new Int32Array(memory.buffer, at.nodes, nTrees * nInternal),
+    pathLength: new Float64Array(memory.buffer, at.paths, nTrees * (nInternal + 1)),
     xBlock: new Float64Array(memory.buffer, at.x, BLOCK_ROWS * nFeatures),
-    ranks: new Int32Array(memory.buffer, ranksAt, BLOCK_ROWS * nFeatures),
-    blockOut: new Float64Array(memory.buffer, outAt, BLOCK_ROWS),
+    ranks: new Int32Array(memory.buffer, at.ranks, BLOCK_ROWS * nFeatures),
+    blockOut: new Float64Array(memory.buffer, at.out, BLOCK_ROWS),
     walk,
     rankBlock: (rows) => rank(at.x, rows, nFeatures, at.ranks, at.cuts, at.cutStart, at.buckets, at.bucketStart, at.lo, at.scale),
   };
