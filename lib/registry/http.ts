@@ -39,8 +39,14 @@ const flag = (q: Query, name: string) => q[name] === 'true';
 
 export async function buildHttpApi(node: RegistryNode, options: HttpOptions): Promise<FastifyInstance> {
   const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, caseSensitive: true, ignoreTrailingSlash: true });
+  // Clients send a content type on bodiless DELETEs too: an empty body is no body, not an error.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser(JSON_TYPES, { parseAs: 'string' }, jsonParser);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', ...JSON_TYPES], { parseAs: 'string' }, (req, text, done) => {
+    const body = text.toString();
+    if (body.trim() === '') done(null, undefined);
+    else jsonParser(req, body, done);
+  });
 
   if (options.basicAuth !== null) {
     const expected = Buffer.from(options.basicAuth);

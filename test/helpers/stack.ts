@@ -20,8 +20,7 @@ function fromEnvFile(): Record<string, string> {
 
 export interface StackEndpoints {
   brokers: string;
-  /** Absent when the stack runs without a schema registry. */
-  registry: string | undefined;
+  registry: string;
   redis: string;
 }
 
@@ -31,8 +30,8 @@ export function stackEndpoints(): StackEndpoints {
   const brokers = get('KAFKA_BROKERS');
   const registry = get('SCHEMA_REGISTRY_URL');
   const redis = get('REDIS_URL');
-  if (!brokers || !redis) {
-    throw new Error('the local stack is not running: start it with `npm run stack:up` (npm test does this itself)');
+  if (!brokers || !redis || !registry) {
+    throw new Error('the local stack (Kafka, schema registry, Redis) is not running: start it with `npm run stack:up` (npm test does this itself)');
   }
   return { brokers, registry, redis };
 }
