@@ -294,7 +294,12 @@ export class RegistryState {
   testCompatibility(subject: string, spec: VersionSpec | null, request: RegisterRequest): string[] {
     const parsed = this.parseRequest(request);
     const live = this.entries(subject, false);
-    if (live.length === 0) throw Errors.subjectNotFound(subject);
+    // Against "the latest" of nothing, anything is compatible (as Confluent answers); a numbered
+    // version of a subject that has none is not there.
+    if (live.length === 0) {
+      if (typeof spec === 'number') throw Errors.subjectNotFound(subject);
+      return [];
+    }
     let against = live;
     let level = this.effectiveConfig(subject);
     if (spec !== null) {
