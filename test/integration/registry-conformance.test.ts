@@ -263,6 +263,7 @@ test('register: the same schema again gives the same id and version; under anoth
 
   // Confluent's client: the same schema under another subject that already has a version.
   const cc = confluent();
+  await setLevel(b, 'NONE'); // b's two versions are unrelated records
   await cc.register(b, { schemaType: 'AVRO', schema: other });
   const full = await cc.registerFullResponse(b, { schemaType: 'AVRO', schema });
   assert.equal(full.id, first.id, 'the same schema under another subject gets the same id');
@@ -707,6 +708,7 @@ test('compatibility endpoint: a subject without versions is compatible with "lat
   const fresh = uniqueName('conf-compat-empty');
   assert.equal(ok<{ is_compatible: boolean }>(await call('POST', `/compatibility/subjects/${enc(fresh)}/versions/latest`, { schema })).is_compatible, true);
   const subject = uniqueName('conf-compat-err');
+  await setLevel(subject, 'BACKWARD');
   await registerRaw(subject, schema);
   fails(await call('POST', `/compatibility/subjects/${enc(subject)}/versions/5`, { schema }), 404, 40402);
   fails(await call('POST', `/compatibility/subjects/${enc(fresh)}/versions/1`, { schema }), 404, [40401, 40402]);
@@ -783,7 +785,7 @@ test('schema references: accepted and resolvable (referencedby, 42206 on deletin
   const buf = await kafkajs().encode(connId, value);
   assert.equal(buf.readInt32BE(1), connId);
   assert.deepEqual(JSON.parse(JSON.stringify(await kafkajs().decode(buf))), value);
-  assert.ok(type.name?.endsWith('Conn'));
+  assert.match(type.name ?? '', /\.Conn_[0-9a-f]+$/, 'kafkajs parsed the referring schema');
   // Once the referrer is gone for good, the referenced version can be deleted.
   ok<number[]>(await call('DELETE', `/subjects/${enc(connSubject)}`));
   ok<number[]>(await call('DELETE', `/subjects/${enc(connSubject)}?permanent=true`));
