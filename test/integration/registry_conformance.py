@@ -169,9 +169,9 @@ def main() -> int:
     # --- deletes -----------------------------------------------------------------------
     ds = unique("conf-del")
     dname = avro_name("PyDel")
-    client().set_compatibility(ds, "NONE")
-    client().register_schema(ds, Schema(record(dname, [{"name": "a", "type": "int"}]), "AVRO"))
-    client().register_schema(ds, Schema(record(dname, [{"name": "a", "type": "long"}]), "AVRO"))
+    check("set_compatibility(s, NONE)", lambda: client().set_compatibility(ds, "NONE").get("compatibility") == "NONE")
+    check("register two versions", lambda: isinstance(client().register_schema(ds, Schema(record(dname, [{"name": "a", "type": "int"}]), "AVRO")), int)
+          and isinstance(client().register_schema(ds, Schema(record(dname, [{"name": "a", "type": "long"}]), "AVRO")), int))
     expect_error("delete_version permanent without soft delete: 40407", lambda: client().delete_version(ds, 2, permanent=True), 404, 40407)
     check("delete_version soft: answers the version", lambda: client().delete_version(ds, 2) == 2)
     check("get_versions no longer lists it", lambda: client().get_versions(ds) == [1])
@@ -201,7 +201,8 @@ def main() -> int:
                         {"name": "score", "type": "double", "default": 0.5}])
     w3 = record(rname, [{"name": "id", "type": "long"}, {"name": "proto", "type": "string"},
                         {"name": "score", "type": "double", "default": 0.5}, {"name": "label", "type": "string"}])
-    client().set_compatibility(subject, "BACKWARD")
+    check("set_compatibility(<topic>-value, BACKWARD) before the first registration",
+          lambda: client().set_compatibility(subject, "BACKWARD").get("compatibility") == "BACKWARD")
     old = {}
 
     def serialize_v1():
