@@ -45,33 +45,15 @@ function loopbackUrl(name: string, url: string): string {
   return url.replace(/\/+$/, '');
 }
 
-/**
- * The schema registry URL, REQUIRED: the registry conformance suite fails (never skips)
- * when it is absent. From SCHEMA_REGISTRY_URL, else the running stack's env file.
- */
-export function requireRegistry(): string {
-  const url = process.env.SCHEMA_REGISTRY_URL ?? fromEnvFile().SCHEMA_REGISTRY_URL;
-  if (!url) {
-    throw new Error(
-      'no schema registry: SCHEMA_REGISTRY_URL is not set and the local stack (.stack/env) has none. ' +
-        'The registry conformance suite needs one: start `nids registry` (or `npm run stack:up`) and export SCHEMA_REGISTRY_URL=http://127.0.0.1:PORT',
-    );
-  }
-  return loopbackUrl('SCHEMA_REGISTRY_URL', url);
-}
+/** The schema registry URL (required, like the whole stack), loopback only. */
+export const requireRegistry = (): string => loopbackUrl('SCHEMA_REGISTRY_URL', stackEndpoints().registry);
 
 /**
- * The same registry served under a base path (e.g. http://127.0.0.1:PORT/apis/ccompat/v7),
- * REQUIRED by the path-prefix conformance test: NIDS_TEST_REGISTRY_PREFIXED_URL.
+ * The same registry under a base path: NIDS_TEST_REGISTRY_PREFIXED_URL, or the stack's
+ * registry under /apis/ccompat/v7 (a mount point nids registry serves by default).
  */
 export function requirePrefixedRegistry(): string {
-  const url = process.env.NIDS_TEST_REGISTRY_PREFIXED_URL;
-  if (!url) {
-    throw new Error(
-      'NIDS_TEST_REGISTRY_PREFIXED_URL is not set: the path-prefix conformance test needs the registry started with a base path ' +
-        'and this variable pointing at it, e.g. NIDS_TEST_REGISTRY_PREFIXED_URL=http://127.0.0.1:PORT/apis/ccompat/v7',
-    );
-  }
+  const url = process.env.NIDS_TEST_REGISTRY_PREFIXED_URL ?? `${requireRegistry()}/apis/ccompat/v7`;
   const clean = loopbackUrl('NIDS_TEST_REGISTRY_PREFIXED_URL', url);
   if (new URL(clean).pathname.replace(/\/+$/, '') === '') {
     throw new Error(`NIDS_TEST_REGISTRY_PREFIXED_URL=${url} has no path prefix: give the base path, e.g. /apis/ccompat/v7`);
