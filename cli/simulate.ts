@@ -1,4 +1,6 @@
 // `nids simulate`: a pcap of benign office traffic plus selected attacks, and its truth.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError, helpText, loadConfig, num, optionalStr, str } from '../lib/config/index.ts';
 import { ATTACKS, type AttackName } from '../services/simulator/scenario.ts';
 import { writeSimulatedPcap } from '../services/simulator/pcap.ts';
@@ -35,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     const { config: c } = loadConfig(spec, argv);
+    mkdirSync(dirname(c.out), { recursive: true }); // `--out data/x.pcap` on a fresh clone
     const r = await writeSimulatedPcap(c.out, { seed: c.seed, durationS: c.duration, startMicros: parseStart(c.start), hosts: c.hosts, flowsPerSecond: c.rate, attacks: parseAttacks(c.attacks) });
     process.stdout.write(`wrote ${c.out}: ${r.packets} packets, ~${r.benignFlows} benign flows, ${r.attackFlows} attack flows (truth: ${r.truthFile})\n`);
     return 0;
