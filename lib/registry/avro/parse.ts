@@ -46,6 +46,8 @@ export class InvalidSchemaError extends Error {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const INT_MIN = -(2 ** 31);
 const INT_MAX = 2 ** 31 - 1;
+// avsc encodes longs through doubles and accepts only magnitudes up to 2^53 - 2.
+const LONG_MAX = 2 ** 53 - 2;
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -135,7 +137,8 @@ class Parser {
   constructor(readonly external: ReadonlyMap<string, NamedEntry>) {}
 
   private fail(path: string, what: string): never {
-    throw new InvalidSchemaError(path ? `${path}: ${what}` : what);
+    // Paths inside an unnamed root (a union, an array, a map) start at "(root)".
+    throw new InvalidSchemaError(path === '' ? what : `${/^[[{]/.test(path) ? '(root)' : ''}${path}: ${what}`);
   }
 
   /** A schema: a type name, a type object or a union. `ns` is the enclosing namespace. */
@@ -333,7 +336,7 @@ function defaultError(n: Node, v: Json): string {
       return typeof v === 'number' && Number.isInteger(v) && v >= INT_MIN && v <= INT_MAX ? '' : 'expected a whole number in the 32-bit range';
     case 'long':
       if (typeof v !== 'number' || !Number.isInteger(v)) return 'expected a whole number';
-      return Number.isSafeInteger(v) ? '' : 'whole numbers beyond 2^53 are not exact in JSON';
+      return Math.abs(v) <= LONG_MAX ? '' : `whole numbers beyond ±${LONG_MAX} (about 2^53) are not exact in JSON`;
     case 'float':
     case 'double':
       return typeof v === 'number' ? '' : 'expected a number';
