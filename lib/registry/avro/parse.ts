@@ -12,13 +12,14 @@
 // - {"type": "SomeName"} is accepted as a reference to a named type, as Java does.
 // - "error" is accepted as a record (Java's parser does; its canonical form says "record").
 // - A union field's default must match the union's first branch (spec, Java, avsc).
+// - "doc": null, "namespace": null and an enum's "default": null mean none.
 // - Invalid logical types (a decimal whose scale exceeds its precision, ...) are kept but
 //   ignored, as the spec requires, rather than rejected.
 //
 // We are stricter than Java where it would hand avsc something it cannot build, or data
 // nobody can write: empty enums and unions, bytes/fixed defaults with characters above
 // \u00ff, fixed defaults of the wrong length, long defaults beyond 2^53 (JSON numbers lose
-// them), and non-string doc attributes.
+// them), and doc attributes that are neither strings nor null.
 //
 // The avsc Type is built from the model rather than from the input (names spelled out as
 // fullnames), so avsc and we can never disagree on what a name refers to.
@@ -222,7 +223,8 @@ class Parser {
   }
 
   private doc(s: JsonObject, path: string): { doc?: string } {
-    if (s.doc === undefined) return {};
+    // null is no doc, as in Java's parser.
+    if (s.doc === undefined || s.doc === null) return {};
     if (typeof s.doc !== 'string') this.fail(path, `"doc" must be a string, got ${show(s.doc)}`);
     return { doc: s.doc };
   }
@@ -277,7 +279,7 @@ class Parser {
         seen.add(sym);
       }
       const node: NamedNode = { kind: 'enum', ...base, symbols: symbols as string[] };
-      if (s.default !== undefined) {
+      if (s.default !== undefined && s.default !== null) {
         if (typeof s.default !== 'string' || !seen.has(s.default)) this.fail(here, `enum ${fullname}: default ${show(s.default)} is not one of its symbols`);
         node.default = s.default;
       }

@@ -37,6 +37,7 @@ const SAME: Array<[string, ...unknown[]]> = [
     { type: 'record', name: 'a.R', aliases: ['Old', 'b.Older'], fields: [{ name: 'x', type: 'int', aliases: ['y', 'w'] }] },
     { type: 'record', name: 'a.R', aliases: ['b.Older', 'a.Old', 'Old'], fields: [{ name: 'x', type: 'int', aliases: ['w', 'y', 'w'] }] },
   ],
+  ['null doc, namespace and enum default are none', { type: 'enum', name: 'E', namespace: null, doc: null, default: null, symbols: ['A'] }, { type: 'enum', name: 'E', symbols: ['A'] }],
   ['empty aliases are no aliases', { type: 'enum', name: 'E', symbols: ['A'], aliases: [] }, { type: 'enum', name: 'E', symbols: ['A'] }],
   ['custom attributes are not part of the identity', { type: 'record', name: 'R', 'connect.name': 'x', fields: [{ name: 'a', type: 'int', extra: 1 }] }, { type: 'record', name: 'R', fields: [{ name: 'a', type: 'int' }] }],
   [
