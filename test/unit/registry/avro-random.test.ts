@@ -244,3 +244,63 @@ test('whenever readerCanRead says yes, avsc resolves and decodes random writer d
   // Not vacuous: both answers occur often.
   assert.ok(stats.compatible > 150 && stats.incompatible > 100, JSON.stringify(stats));
 });
+
+/**
+ * Another spelling of `schema` (generated above: every name in namespace "ns"): object
+ * attributes shuffled, primitives as {"type": p} or not, fullnames written as short names
+ * or with a "namespace" attribute, and another indentation.
+ */
+function respell(schema: Json, rng: Rng): string {
+  const shortName = (n: string): string => (n.startsWith('ns.') && rng.next() < 0.5 ? n.slice(3) : n);
+  const walk = (s: Json, root: boolean): Json => {
+    if (typeof s === 'string') {
+      if (PRIMS.includes(s)) return rng.next() < 0.5 ? { type: s } : s;
+      return shortName(s.includes('.') ? s : `ns.${s}`);
+    }
+    if (Array.isArray(s)) return s.map((b) => walk(b, false));
+    if (!isObj(s)) return s;
+    const o: Obj = {};
+    for (const [k, v] of Object.entries(s)) {
+      if (k === 'type' && typeof v === 'string' && !PRIMS.includes(v) && ['record', 'enum', 'fixed', 'array', 'map', 'error'].includes(v)) o[k] = v;
+      else if (k === 'type' || k === 'items' || k === 'values') o[k] = walk(v, false);
+      else if (k === 'fields') o[k] = (v as Obj[]).map((f) => shuffled({ ...f, type: walk(f.type!, false) }, rng));
+      else o[k] = v;
+    }
+    if (typeof o.name === 'string' && (o.type === 'record' || o.type === 'enum' || o.type === 'fixed')) {
+      const full = o.name.includes('.') ? o.name : `ns.${o.name}`;
+      const r = rng.next();
+      if (r < 0.4) {
+        o.name = full.slice(3);
+        o.namespace = 'ns';
+      } else if (r < 0.7 || root) o.name = full;
+      else o.name = full.slice(3); // inherits "ns" from the enclosing type
+    }
+    return shuffled(o, rng);
+  };
+  return JSON.stringify(walk(schema, true), null, rng.pick([0, 1, 2, '\t']));
+}
+
+function shuffled(o: Obj, rng: Rng): Obj {
+  const keys = Object.keys(o);
+  for (let i = keys.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [keys[i], keys[j]] = [keys[j]!, keys[i]!];
+  }
+  const out: Obj = {};
+  for (const k of keys) out[k] = o[k]!;
+  return out;
+}
+
+test('random respellings of a random schema have its identity, and its identity parses back to itself', () => {
+  fc.assert(
+    fc.property(fc.integer({ min: 0, max: 2 ** 31 - 1 }), (seed) => {
+      const rng = random(seed);
+      const schema = fixDefaults(genSchema(rng));
+      const p = parseAvroSchema(JSON.stringify(schema));
+      const text = respell(schema, rng);
+      assert.equal(parseAvroSchema(text).canonical, p.canonical, text);
+      assert.equal(parseAvroSchema(p.canonical).canonical, p.canonical);
+    }),
+    { numRuns: 300, seed: 99, includeErrorInReport: true },
+  );
+});
