@@ -4,6 +4,7 @@
 // FULL = both, *_TRANSITIVE = against every version, not only the latest.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { checkCompatibility, COMPATIBILITY_LEVELS, parseAvroSchema, readerCanRead, type CompatibilityLevel, type ParsedSchema } from '../../../lib/registry/avro/index.ts';
 
 const P = (s: unknown): ParsedSchema => parseAvroSchema(JSON.stringify(s));
@@ -226,4 +227,28 @@ test('compatibility of a 60-field record takes well under a millisecond', () => 
   for (let i = 0; i < 500; i++) checkCompatibility('FULL_TRANSITIVE', a, [{ version: 1, schema: b }]);
   const ms = (performance.now() - t0) / 500;
   assert.ok(ms < 1, `took ${ms.toFixed(3)} ms`);
+});
+
+test('the nids Flow schema: a defaulted field added is FULL compatible, a default dropped too, a field dropped only BACKWARD', () => {
+  const flow = JSON.parse(readFileSync(new URL('../../../schemas/flow.avsc', import.meta.url), 'utf8')) as { fields: { name: string; default?: unknown }[] };
+  const v1 = P(flow);
+  const added = { ...flow, fields: [...flow.fields, { name: 'tls_sni', type: ['null', 'string'], default: null }] };
+  assert.deepEqual(checkCompatibility('FULL_TRANSITIVE', P(added), [{ version: 1, schema: v1 }]), []);
+  const required = { ...flow, fields: flow.fields.map((x) => (x.name === 'dns_qtype' ? { name: x.name, type: 'int' } : x)) };
+  // The field is written on both sides, so neither reader needs its default.
+  assert.deepEqual(checkCompatibility('FULL', P(required), [{ version: 1, schema: v1 }]), []);
+  const dropped = { ...flow, fields: flow.fields.filter((x) => x.name !== 'src_ip') };
+  assert.deepEqual(checkCompatibility('BACKWARD', P(dropped), [{ version: 1, schema: v1 }]), []);
+  assert.deepEqual(checkCompatibility('FORWARD', P(dropped), [{ version: 1, schema: v1 }]), ["version 1: reader field 'src_ip' (nids.v1.Flow.src_ip) has no default and is missing from the writer"]);
+});
+
+test('schemas with references resolve through the referenced types', () => {
+  const addr1 = parseAvroSchema(JSON.stringify(rec([f('city', 'string')], 'com.acme.Address')));
+  const addr2 = parseAvroSchema(JSON.stringify(rec([f('city', 'string'), f('zip', 'string')], 'com.acme.Address')));
+  const person = rec([f('home', 'com.acme.Address')], 'com.acme.Person');
+  const p1 = parseAvroSchema(JSON.stringify(person), [{ name: 'com.acme.Address', subject: 'address', version: 1 }], [addr1]);
+  const p2 = parseAvroSchema(JSON.stringify(person), [{ name: 'com.acme.Address', subject: 'address', version: 2 }], [addr2]);
+  assert.notEqual(p1.canonical, p2.canonical);
+  assert.deepEqual(checkCompatibility('FORWARD', p2, [{ version: 1, schema: p1 }]), []);
+  assert.deepEqual(checkCompatibility('BACKWARD', p2, [{ version: 1, schema: p1 }]), ["version 1: reader field 'zip' (com.acme.Person.home.zip) has no default and is missing from the writer"]);
 });
