@@ -14,8 +14,17 @@ export class DecodeError extends Error {
 const MAGIC = 0;
 const HEADER = 5;
 
+/**
+ * A client of the registry at `url`. Credentials in the URL (`http://user:pass@host:port`)
+ * become HTTP basic auth, the way Confluent's clients take `basic.auth.user.info`.
+ */
 export function connectRegistry(url: string): SchemaRegistry {
-  return new SchemaRegistry({ host: url, clientId: 'nids', retry: { retries: 5 } });
+  const u = new URL(url);
+  const auth = u.username ? { username: decodeURIComponent(u.username), password: decodeURIComponent(u.password) } : undefined;
+  u.username = '';
+  u.password = '';
+  const host = u.toString().replace(/\/$/, '');
+  return new SchemaRegistry({ host, auth, clientId: 'nids', retry: { retries: 5 } });
 }
 
 export class AvroCodec<T> {

@@ -38,10 +38,17 @@ type Query = Record<string, string | undefined>;
 const flag = (q: Query, name: string) => q[name] === 'true';
 
 export async function buildHttpApi(node: RegistryNode, options: HttpOptions): Promise<FastifyInstance> {
-  const app = Fastify({ logger: false, bodyLimit: options.bodyLimitBytes, caseSensitive: true, ignoreTrailingSlash: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: options.bodyLimitBytes,
+    caseSensitive: true,
+    ignoreTrailingSlash: true,
+    // Errors fastify raises before routing (a URL that does not decode) get the same body shape.
+    frameworkErrors: (err, _req, reply) => void send(reply, Errors.badRequest(err.message).toJSON(), 400),
+  });
   // Clients send a content type on bodiless DELETEs too: an empty body is no body, not an error.
   const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.removeContentTypeParser('application/json');
+  app.removeContentTypeParser(['application/json', 'text/plain']);
   app.addContentTypeParser(['application/json', ...JSON_TYPES], { parseAs: 'string' }, (req, text, done) => {
     const body = text.toString();
     if (body.trim() === '') done(null, undefined);
