@@ -222,7 +222,7 @@ function walkTrees(trees: Trees, X: Float64Array, d: number, n: number, out: Flo
         node = X[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
         f = feature[node]!;
       }
-      out[i] += value[node]!;
+      out[i]! += value[node]!;
     }
   }
 }

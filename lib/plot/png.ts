@@ -144,9 +144,9 @@ export class Raster {
     const px = this.pixels;
     for (let yy = y0; yy < y1; yy++)
       for (let o = (yy * this.width + x0) * 3, end = (yy * this.width + x1) * 3; o < end; o += 3) {
-        px[o] += ((r - px[o]!) * alpha256) >> 8;
-        px[o + 1] += ((g - px[o + 1]!) * alpha256) >> 8;
-        px[o + 2] += ((b - px[o + 2]!) * alpha256) >> 8;
+        px[o]! += ((r - px[o]!) * alpha256) >> 8;
+        px[o + 1]! += ((g - px[o + 1]!) * alpha256) >> 8;
+        px[o + 2]! += ((b - px[o + 2]!) * alpha256) >> 8;
       }
   }
 
