@@ -308,8 +308,3 @@ export function probeCapture(opts: Omit<LiveCaptureOptions, 'onError'>): { linkT
   c.stop();
   return { linkType: c.linkType, filter: c.filter };
 }
-
-/** Opens a live capture that calls `handler.onPacket` for every packet until stop(). */
-export function openLiveCapture(handler: PacketHandler, opts: LiveCaptureOptions): LiveCapture {
-  return new LiveCapture(handler, opts);
-}

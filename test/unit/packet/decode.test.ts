@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { Decoder, DecodeError, PacketInfo, formatAddress, DECODE_ERROR_NAMES, TcpFlag } from '../../../lib/packet/decode.ts';
 import { parseDns, dnsName, DnsInfo, entropy } from '../../../lib/packet/dns.ts';
 import { LinkType } from '../../../lib/pcap/types.ts';
-import { ethernet, ipv4, ipv6, tcp, udp, dnsQuery } from '../../helpers/packets.ts';
+import { ethernet, ipv4, ipv6, tcp, udp, dnsMessage } from '../../../lib/sim/frames.ts';
 
 const A = [10, 0, 0, 1];
 const B = [192, 168, 1, 2];
@@ -55,7 +55,7 @@ test('Ethernet with none, 802.1Q, QinQ (0x88a8 and 0x9100) tags; IPv4 with optio
 });
 
 test('Linux cooked SLL and SLL2, raw IP (101, 228, 229), BSD loopback in both byte orders', () => {
-  const ip = ipv4(A, B, 17, udp(5353, 53, dnsQuery('a.b', 1)));
+  const ip = ipv4(A, B, 17, udp(5353, 53, dnsMessage(0x1234, 'a.b', 1, false)));
   const ip6 = ipv6(A6, B6, 17, udp(5353, 53));
   const sll = withPrefix([0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00], ip);
   const sll6 = withPrefix([0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 0xdd], ip6);
@@ -164,8 +164,8 @@ test('IPv4: fragments, TSO zero length, bad headers', () => {
 test('fuzz (seeded): random bytes and damaged valid packets never throw; decoded + errors = packets', () => {
   const valid = [
     ethernet(ipv4(A, B, 6, tcp(1, 2, 0x18, 40))),
-    ethernet(ipv6(A6, B6, 17, udp(3, 53, dnsQuery('a.example.com', 1))), 0x86dd),
-    ethernet(ipv4(A, B, 17, udp(3, 53, dnsQuery('x.y', 16))), 0x0800, [0x8100]),
+    ethernet(ipv6(A6, B6, 17, udp(3, 53, dnsMessage(0x1234, 'a.example.com', 1, false))), 0x86dd),
+    ethernet(ipv4(A, B, 17, udp(3, 53, dnsMessage(0x1234, 'x.y', 16, false))), 0x0800, [0x8100]),
     ethernet(ipv6(A6, B6, 0, ext(44, ext(6, tcp(9, 8, 2), 'frag'))), 0x86dd, [0x88a8, 0x8100]),
     ipv4(A, B, 1, new Uint8Array(12)),
   ];
@@ -207,10 +207,10 @@ test('fuzz (seeded): random bytes and damaged valid packets never throw; decoded
 
 test('DNS: name, type, rcode, label count; compression; loops and garbage rejected without throwing', () => {
   const info = new DnsInfo();
-  const q = dnsQuery('WWW.Example.com', 28);
+  const q = dnsMessage(0x1234, 'WWW.Example.com', 28, false);
   assert.ok(parseDns(q, 0, q.length, info));
   assert.deepEqual([dnsName(q, info), info.qtype, info.isResponse, info.labels, info.nameLength], ['www.example.com', 28, false, 3, 15]);
-  const resp = dnsQuery('nx.example.com', 1, true, 3);
+  const resp = dnsMessage(0x1234, 'nx.example.com', 1, { rcode: 3 });
   assert.ok(parseDns(resp, 0, resp.length, info));
   assert.deepEqual([info.isResponse, info.rcode, dnsName(resp, info)], [true, 3, 'nx.example.com']);
   // Over TCP: a 2-byte length prefix.
@@ -223,11 +223,11 @@ test('DNS: name, type, rcode, label count; compression; loops and garbage reject
   const ptr = new Uint8Array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 18, 0, 1, 0, 1, 3, 0x61, 0x62, 0x63, 0]);
   assert.ok(parseDns(ptr, 0, ptr.length, info));
   assert.equal(dnsName(ptr, info), 'abc');
-  const loop = dnsQuery('a.b', 1);
+  const loop = dnsMessage(0x1234, 'a.b', 1, false);
   loop[12] = 0xc0;
   loop[13] = 12; // points at itself
   assert.equal(parseDns(loop, 0, loop.length, info), false);
-  const outOfRange = dnsQuery('a.b', 1);
+  const outOfRange = dnsMessage(0x1234, 'a.b', 1, false);
   outOfRange[12] = 60; // label longer than the message
   assert.equal(parseDns(outOfRange, 0, outOfRange.length, info), false);
   assert.equal(parseDns(new Uint8Array(5), 0, 5, info), false);
