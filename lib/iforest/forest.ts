@@ -5,6 +5,9 @@
 // them without allocating.
 import { Random } from './random.ts';
 import { addPathLengths, buildLayout, type ScoringLayout } from './layout.ts';
+import type { Trees } from './trees.ts';
+
+export type { Trees };
 
 export interface IsolationForestParams {
   nEstimators: number;
@@ -50,17 +53,6 @@ export function averagePathLength(n: number): number {
   if (n <= 1) return 0;
   if (n === 2) return 1;
   return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
-}
-
-/** The fitted trees: node arrays shared by all trees, `roots[t]` the first node of tree t. */
-export interface Trees {
-  feature: Int32Array; // -1 at a leaf
-  threshold: Float64Array;
-  left: Int32Array;
-  right: Int32Array;
-  /** Leaves: depth + c(samples in leaf), the path length a sample ending there gets. */
-  value: Float64Array;
-  roots: Int32Array;
 }
 
 export class IsolationForest {
