@@ -7,8 +7,6 @@ import { Random } from './random.ts';
 import { addPathLengths, buildLayout, type ScoringLayout } from './layout.ts';
 import type { Trees } from './trees.ts';
 
-export type { Trees };
-
 export interface IsolationForestParams {
   nEstimators: number;
   maxSamples: number | 'auto';
