@@ -6,7 +6,8 @@ import { Featurizer, type FeaturizerName, type FitState } from '../features/inde
 import { TRAINING_DEFAULTS } from '../config/stages.ts';
 import { IsolationForest, validateParams, type IsolationForestParams } from '../iforest/forest.ts';
 import { BaselineRange, RANGE_TOLERANCE, type Excess } from './range.ts';
-import { severityOf, severityOfExcess, worse, type Severity } from './severity.ts';
+import { severityOf, severityOfExcess, worse } from './severity.ts';
+import type { Reason, Severity } from '../avro/records.ts';
 
 export type { FeaturizerName };
 
@@ -20,13 +21,6 @@ export interface TrainOptions {
   contamination?: 'auto' | number;
   seed?: number;
   internalCidrs?: string[];
-}
-
-export interface Reason {
-  feature: string;
-  value: number;
-  baseline: number | null;
-  text: string;
 }
 
 /**

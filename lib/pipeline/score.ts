@@ -32,7 +32,7 @@ export function scoreFlows(model: ActiveModel, flows: readonly Flow[], nowMicros
       scored_at: nowMicros,
     };
     scored[i] = s;
-    if (v.anomaly === -1) anomalies.push(toAnomaly(s, v.severity, v.reasons.map((r) => ({ ...r })), nowMicros));
+    if (v.anomaly === -1) anomalies.push(toAnomaly(s, v.severity, v.reasons, nowMicros));
   }
   return { scored, anomalies };
 }
