@@ -24,7 +24,7 @@ import { sha1Hex } from './sha1.ts';
 import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
-import { Decoder, DecodeError, PacketInfo, TcpFlag, formatAddress, DECODE_ERROR_NAMES } from '../packet/decode.ts';
+import { Decoder, DecodeStatus, PacketInfo, TcpFlag, formatAddress, DECODE_STATUS_NAMES } from '../packet/decode.ts';
 import { DnsInfo, dnsName, entropy, parseDns } from '../packet/dns.ts';
 import { communityId } from './community-id.ts';
 import { SourceContext, type ContextValues } from './context.ts';
@@ -66,7 +66,7 @@ const FIN = TcpFlag.FIN;
 const RST = TcpFlag.RST;
 const PSH = TcpFlag.PSH;
 const URG = TcpFlag.URG;
-const OK = DecodeError.NONE;
+const OK = DecodeStatus.NONE;
 
 const NIL = -1;
 // Per-slot TCP state bits.
@@ -238,7 +238,7 @@ export class FlowTable implements PacketHandler {
 
   stats(): FlowTableStats {
     const decodeErrors: Record<string, number> = {};
-    DECODE_ERROR_NAMES.forEach((n, i) => {
+    DECODE_STATUS_NAMES.forEach((n, i) => {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;

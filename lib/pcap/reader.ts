@@ -16,7 +16,7 @@ export class PcapFormatError extends Error {
   override name = 'PcapFormatError';
 }
 
-export interface ReadOptions {
+export interface PcapReadOptions {
   /** Awaited between chunks: lets a slow consumer apply back-pressure. */
   drain?: () => Promise<void> | undefined;
   /** Called between chunks and once at the end. */
@@ -289,7 +289,7 @@ function abortError(path: string, signal: AbortSignal): Error {
  * Rejects with a PcapFormatError (naming file and offset) on a broken structure; a last
  * record cut short is counted in `truncatedRecords` instead.
  */
-export async function readPcapFile(path: string, handler: PacketHandler, opts: ReadOptions = {}): Promise<ReadResult> {
+export async function readPcapFile(path: string, handler: PacketHandler, opts: PcapReadOptions = {}): Promise<ReadResult> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new PcapFormatError(`${path}: cannot open (${err.code === 'ENOENT' ? 'no such file' : err.message})`);
   });
