@@ -1,4 +1,4 @@
-// `npm run bench -- <group>`: runs one benchmark group (sensor, forest), or all.
+// `npm run bench -- <group>`: runs one benchmark group (sensor, forest, pipeline), or all.
 import { spawnSync } from 'node:child_process';
 import { REPO } from './util.ts';
 

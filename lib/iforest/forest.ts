@@ -218,7 +218,7 @@ function walkTrees(trees: Trees, X: Float64Array, d: number, n: number, out: Flo
 }
 
 /** Linear-interpolation percentile, as numpy.percentile's default. */
-export function percentile(values: Float64Array, q: number): number {
+function percentile(values: Float64Array, q: number): number {
   const s = Float64Array.from(values).sort();
   const pos = (q / 100) * (s.length - 1);
   const lo = Math.floor(pos);

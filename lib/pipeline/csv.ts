@@ -19,7 +19,7 @@ const HEADER = CSV_COLUMNS.join(',') + '\n';
 
 const quote = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export function csvRow(s: ScoredFlow): string {
+function csvRow(s: ScoredFlow): string {
   const f = s.flow;
   return [
     f.flow_id, formatIsoMicros(f.ts_start), formatIsoMicros(f.ts_end), quote(f.sensor_id), f.community_id,

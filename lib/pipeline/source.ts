@@ -66,7 +66,7 @@ export function captureFlows(
  * The live capture's counters. cap 0.2.1 has no pcap_stats binding, so the kernel's drop
  * counts cannot be exported: packets and truncated packets are what there is.
  */
-export function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
+function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
   const reg = [registry];
   // Counters fed from the capture's running totals at scrape time.
   const fromTotal = (read: () => number) => {
@@ -85,7 +85,7 @@ export function exportCaptureMetrics(capture: LiveCapture, registry: Registry): 
  * The flow table's counters as Prometheus metrics, read at scrape time (the hot path only
  * bumps plain numbers). Gauges, since a scrape reads the table's own running totals.
  */
-export function exportTableMetrics(table: FlowTable, registry: Registry): void {
+function exportTableMetrics(table: FlowTable, registry: Registry): void {
   const reg = [registry];
   new Gauge({ name: 'nids_sensor_packets_seen', help: 'Packets read from the source', registers: reg, collect() { this.set(table.stats().packets); } });
   new Gauge({ name: 'nids_sensor_ip_bytes_seen', help: 'IP bytes of decoded packets', registers: reg, collect() { this.set(table.stats().bytes); } });

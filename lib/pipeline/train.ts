@@ -7,9 +7,9 @@ import type { Flow } from '../flow/record.ts';
 import type { ModelMeta } from '../modelstore/index.ts';
 import { formatIsoMicros } from '../time/index.ts';
 
-export const MIN_BASELINE_FLOWS = 32;
+const MIN_BASELINE_FLOWS = 32;
 
-export function byStartThenId(a: Flow, b: Flow): number {
+function byStartThenId(a: Flow, b: Flow): number {
   return a.ts_start - b.ts_start || (a.flow_id < b.flow_id ? -1 : a.flow_id > b.flow_id ? 1 : 0);
 }
 

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { createPcapWriter } from '../pcap/writer.ts';
 import { Simulation, type SimulationOptions, type TruthRecord } from './scenario.ts';
 
-export const truthPath = (pcap: string): string => `${pcap}.truth.jsonl`;
+const truthPath = (pcap: string): string => `${pcap}.truth.jsonl`;
 
 export interface SimulationResult {
   packets: number;
