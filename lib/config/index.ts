@@ -189,19 +189,19 @@ export function redacted<S extends Spec>(spec: S, config: ConfigOf<S>): Record<s
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec)) {
     const v = (config as Record<string, unknown>)[key];
-    out[key] = s.secret && v !== undefined ? '[redacted]' : redactUrl(v);
+    out[key] = s.secret && v !== undefined ? '[redacted]' : typeof v === 'string' && v.includes('@') ? redactUrl(v) : v;
   }
   return out;
 }
 
-function redactUrl(v: unknown): unknown {
-  if (typeof v !== 'string' || !v.includes('@')) return v;
+/** The URL with its password replaced by 'redacted'; text that is not a URL as it is. */
+export function redactUrl(url: string): string {
   try {
-    const u = new URL(v);
+    const u = new URL(url);
     if (u.password) u.password = 'redacted';
     return u.toString();
   } catch {
-    return v;
+    return url;
   }
 }
 
