@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The local stack without Docker: Apache Kafka (single-node KRaft, Apache's jars from Maven
-# Central), the schema registry (Apicurio, when it could be built: see scripts/README.md)
+# Central), the nids schema registry (`nids registry`, its state in Kafka's `_schemas` topic)
 # and Redis (Debian's redis-server), all on 127.0.0.1. `up` is idempotent, `down` stops
 # exactly the PIDs `up` started, `status` exits non-zero when something is down.
 set -euo pipefail
@@ -12,7 +12,6 @@ CONTROLLER_PORT="${NIDS_KAFKA_CONTROLLER_PORT:-19093}"
 REGISTRY_PORT="${NIDS_REGISTRY_PORT:-18081}"
 REDIS_PORT="${NIDS_REDIS_PORT:-16379}"
 KAFKA_LIBS="$REPO/.cache/kafka-$KAFKA_VERSION/libs"
-REGISTRY_JAR="$REPO/.cache/registry/quarkus-app/quarkus-run.jar"
 PIDS="$STACK_DIR/pids"
 LOGS="$STACK_DIR/logs"
 
@@ -20,7 +19,7 @@ usage() {
   cat <<USAGE
 Usage: scripts/stack.sh up|down|status|--help
 
-  up      start Kafka, the schema registry (if built) and Redis on 127.0.0.1, wait until
+  up      start Kafka, the schema registry and Redis on 127.0.0.1, wait until
           healthy, create the topics; a no-op for what already runs
   down    stop exactly what 'up' started (by PID) and wait until the ports are closed
   status  show each component; exit 1 if one is not running
@@ -76,6 +75,7 @@ offsets.topic.replication.factor=1
 offsets.topic.num.partitions=3
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
 group.initial.rebalance.delay.ms=0
 auto.create.topics.enable=false
 PROPS
@@ -92,14 +92,11 @@ PROPS
 
 up_registry() {
   if alive registry; then say "registry already running (pid $(cat "$PIDS/registry.pid"))"; return; fi
-  if [ ! -f "$REGISTRY_JAR" ]; then
-    say "schema registry: not built ($REGISTRY_JAR missing); services that need it will say so. See scripts/README.md"
-    return
-  fi
   port_open "$REGISTRY_PORT" && die "port $REGISTRY_PORT is taken by another process: set NIDS_REGISTRY_PORT"
-  say "starting the schema registry on 127.0.0.1:$REGISTRY_PORT"
-  start_bg registry "$LOGS/registry.log" java -Xmx384m -Dquarkus.http.host=127.0.0.1 -Dquarkus.http.port="$REGISTRY_PORT" -jar "$REGISTRY_JAR"
-  wait_until registry 120 "$LOGS/registry.log" curl -fsS "http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7/subjects"
+  say "starting the nids schema registry on 127.0.0.1:$REGISTRY_PORT"
+  start_bg registry "$LOGS/registry.log" node "$REPO/bin/nids" registry --host 127.0.0.1 --port "$REGISTRY_PORT" \
+    --brokers "127.0.0.1:$KAFKA_PORT" --metrics-port 0
+  wait_until registry 60 "$LOGS/registry.log" curl -fsS "http://127.0.0.1:$REGISTRY_PORT/"
 }
 
 up_redis() {
@@ -115,7 +112,7 @@ up_redis() {
 write_env() {
   {
     echo "KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
-    if alive registry; then echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT/apis/ccompat/v7"; fi
+    echo "SCHEMA_REGISTRY_URL=http://127.0.0.1:$REGISTRY_PORT"
     echo "REDIS_URL=redis://127.0.0.1:$REDIS_PORT"
   } >"$STACK_DIR/env"
 }
@@ -167,8 +164,6 @@ cmd_status() {
     local name=${entry%%:*} port=${entry##*:}
     if alive "$name"; then
       printf '%-9s running  pid %-7s 127.0.0.1:%s\n' "$name" "$(cat "$PIDS/$name.pid")" "$port"
-    elif [ "$name" = registry ] && [ ! -f "$REGISTRY_JAR" ]; then
-      printf '%-9s not built (see scripts/README.md)\n' "$name"
     else
       printf '%-9s stopped\n' "$name"; ok=1
     fi

@@ -14,7 +14,13 @@ step "docker-compose.yml"
 docker-compose -f docker-compose.yml config -q
 echo "valid"
 
-step "local stack (Kafka, schema registry, Redis)"
+# The tests' own stack, beside (not on) the default ports a user's `npm run stack:up` takes;
+# the README test runs those default-port commands itself. Any of these may be overridden.
+export NIDS_STACK_DIR="${NIDS_STACK_DIR:-$PWD/.stack-test}"
+export NIDS_KAFKA_PORT="${NIDS_KAFKA_PORT:-21092}" NIDS_KAFKA_CONTROLLER_PORT="${NIDS_KAFKA_CONTROLLER_PORT:-21093}"
+export NIDS_REGISTRY_PORT="${NIDS_REGISTRY_PORT:-21081}" NIDS_REDIS_PORT="${NIDS_REDIS_PORT:-21379}"
+
+step "local stack (Kafka, schema registry, Redis) on $NIDS_KAFKA_PORT, $NIDS_REGISTRY_PORT, $NIDS_REDIS_PORT"
 started_stack=0
 if ! bash scripts/stack.sh status >/dev/null 2>&1; then
   bash scripts/stack.sh up
@@ -24,7 +30,7 @@ cleanup() { if [ "$started_stack" = 1 ]; then step "stopping the stack"; bash sc
 trap cleanup EXIT
 set -a
 # shellcheck disable=SC1091
-. "${NIDS_STACK_DIR:-.stack}/env"
+. "$NIDS_STACK_DIR/env"
 set +a
 
 step "tests"

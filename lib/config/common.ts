@@ -5,7 +5,7 @@ import { list, num, str, oneOf } from './index.ts';
 export const kafkaSettings = {
   brokers: list({ flag: 'brokers', env: 'KAFKA_BROKERS', default: ['127.0.0.1:19092'], metavar: 'host:port,...', help: 'Kafka bootstrap brokers.' }),
   clientId: str({ flag: 'client-id', env: 'KAFKA_CLIENT_ID', default: 'nids', help: 'Kafka client id prefix.' }),
-  registry: str({ flag: 'registry', env: 'SCHEMA_REGISTRY_URL', default: 'http://127.0.0.1:18081/apis/ccompat/v7', metavar: 'url', help: 'Confluent-compatible schema registry URL.' }),
+  registry: str({ flag: 'registry', env: 'SCHEMA_REGISTRY_URL', default: 'http://127.0.0.1:18081', metavar: 'url', help: 'Confluent-compatible schema registry URL (nids registry, Confluent, Karapace, Apicurio ccompat; a path prefix is fine).' }),
 };
 
 export const topicSettings = {

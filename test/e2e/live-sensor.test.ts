@@ -15,7 +15,7 @@ import {
 } from '../helpers/netns.ts';
 
 const stack = stackEndpoints();
-const skip = liveCaptureSkipReason() || (stack.registry ? false : 'no schema registry in the local stack (see scripts/README.md)');
+const skip = liveCaptureSkipReason();
 const N_TCP = 3;
 const M_UDP = 2;
 let lab: VethLab | null = null;
@@ -36,7 +36,7 @@ after(async () => {
 
 async function readFlowsTopic(topic: string, expected: number): Promise<Flow[]> {
   const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e-live', logLevel: logLevel.NOTHING });
-  const codec = await AvroCodec.forTopic<Flow>(connectRegistry(stack.registry!), topic, 'flow');
+  const codec = await AvroCodec.forTopic<Flow>(connectRegistry(stack.registry), topic, 'flow');
   const consumer = kafka.consumer({ groupId: uniqueName('e2e-live-reader') });
   const out: Flow[] = [];
   await consumer.connect();
@@ -56,7 +56,7 @@ test('nids sensor --iface: live flows on the topic after SIGTERM, open ones expo
   const topic = uniqueName('e2e-live.flows');
   await createTopics(stack.brokers, [topic]);
   sensor = startNids(
-    ['sensor', '--iface', l.hostIf, '--filter', `host ${l.peerAddr}`, '--brokers', stack.brokers, '--registry', stack.registry!,
+    ['sensor', '--iface', l.hostIf, '--filter', `host ${l.peerAddr}`, '--brokers', stack.brokers, '--registry', stack.registry,
       '--flows-topic', topic, '--sensor-id', 'e2e-live', '--linger-ms', '50'],
     { NIDS_LOG_LEVEL: 'info' },
   );

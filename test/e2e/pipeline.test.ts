@@ -19,9 +19,6 @@ import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
-// The distributed pipeline speaks Avro through a Confluent-compatible registry. When the
-// stack could not provide one (scripts/README.md explains why), these tests say so and skip.
-const skip = stack.registry ? false : 'no schema registry in the local stack (see scripts/README.md)';
 const run = uniqueName('e2e');
 const topics = {
   baseline: `${run}.baseline`,
@@ -33,7 +30,7 @@ const topics = {
 const dir = mkdtempSync(join(tmpdir(), 'nids-e2e-'));
 const baselinePcap = join(dir, 'baseline.pcap');
 const inputPcap = join(dir, 'input.pcap');
-const common = ['--brokers', stack.brokers, '--registry', stack.registry ?? ''];
+const common = ['--brokers', stack.brokers, '--registry', stack.registry];
 const running: Running[] = [];
 
 after(async () => {
@@ -49,7 +46,7 @@ const csvBody = (path: string) =>
 
 async function readAll<T>(topic: string, schema: 'anomaly', expected: number): Promise<T[]> {
   const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
-  const codec = await AvroCodec.forTopic<T>(connectRegistry(stack.registry!), topic, schema);
+  const codec = await AvroCodec.forTopic<T>(connectRegistry(stack.registry), topic, schema);
   const consumer = kafka.consumer({ groupId: uniqueName('e2e-reader') });
   const out: T[] = [];
   await consumer.connect();
@@ -64,7 +61,7 @@ async function readAll<T>(topic: string, schema: 'anomaly', expected: number): P
   return out;
 }
 
-test('embedded and distributed modes agree on the same captures', { timeout: 300_000, skip }, async () => {
+test('embedded and distributed modes agree on the same captures', { timeout: 300_000 }, async () => {
   await runNids(['simulate', '--out', baselinePcap, '--seed', '11', '--duration', '60']);
   await runNids(['simulate', '--out', inputPcap, '--seed', '12', '--duration', '60', '--attacks', 'portscan,synflood,dnstunnel,external']);
   await createTopics(stack.brokers, Object.values(topics));
@@ -107,7 +104,7 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   assert.deepEqual(comparable(fromKafka), comparable(embeddedAnomalies));
 });
 
-test('an undecodable record goes to the DLQ with the reason, and scoring goes on', { timeout: 120_000, skip }, async () => {
+test('an undecodable record goes to the DLQ with the reason, and scoring goes on', { timeout: 120_000 }, async () => {
   const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   await producer.connect();
@@ -136,10 +133,10 @@ test('an undecodable record goes to the DLQ with the reason, and scoring goes on
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000, skip }, () => {
+test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
   const python = join(REPO, '.venv/bin/python');
   assert.ok(existsSync(python), 'the dev Python venv is missing: run `bash scripts/install.sh`');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry!, topics.flows, '3', '60'], { encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.flows, '3', '60'], { encoding: 'utf8', timeout: 90_000 });
   assert.equal(r.status, 0, r.stderr);
   const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
   assert.equal(records.length, 3);

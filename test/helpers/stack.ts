@@ -20,8 +20,7 @@ function fromEnvFile(): Record<string, string> {
 
 export interface StackEndpoints {
   brokers: string;
-  /** Absent when the stack runs without a schema registry. */
-  registry: string | undefined;
+  registry: string;
   redis: string;
 }
 
@@ -31,10 +30,35 @@ export function stackEndpoints(): StackEndpoints {
   const brokers = get('KAFKA_BROKERS');
   const registry = get('SCHEMA_REGISTRY_URL');
   const redis = get('REDIS_URL');
-  if (!brokers || !redis) {
-    throw new Error('the local stack is not running: start it with `npm run stack:up` (npm test does this itself)');
+  if (!brokers || !redis || !registry) {
+    throw new Error('the local stack (Kafka, schema registry, Redis) is not running: start it with `npm run stack:up` (npm test does this itself)');
   }
   return { brokers, registry, redis };
+}
+
+/** Loopback only: the conformance suites must never talk to anything but this machine. */
+function loopbackUrl(name: string, url: string): string {
+  const host = new URL(url).hostname;
+  if (host !== '127.0.0.1' && host !== 'localhost' && host !== '[::1]') {
+    throw new Error(`${name}=${url}: the tests only talk to 127.0.0.1`);
+  }
+  return url.replace(/\/+$/, '');
+}
+
+/** The schema registry URL (required, like the whole stack), loopback only. */
+export const requireRegistry = (): string => loopbackUrl('SCHEMA_REGISTRY_URL', stackEndpoints().registry);
+
+/**
+ * The same registry under a base path: NIDS_TEST_REGISTRY_PREFIXED_URL, or the stack's
+ * registry under /apis/ccompat/v7 (a mount point nids registry serves by default).
+ */
+export function requirePrefixedRegistry(): string {
+  const url = process.env.NIDS_TEST_REGISTRY_PREFIXED_URL ?? `${requireRegistry()}/apis/ccompat/v7`;
+  const clean = loopbackUrl('NIDS_TEST_REGISTRY_PREFIXED_URL', url);
+  if (new URL(clean).pathname.replace(/\/+$/, '') === '') {
+    throw new Error(`NIDS_TEST_REGISTRY_PREFIXED_URL=${url} has no path prefix: give the base path, e.g. /apis/ccompat/v7`);
+  }
+  return clean;
 }
 
 /** A unique name, so tests never see each other's topics, groups or scopes. */
