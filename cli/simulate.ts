@@ -1,5 +1,7 @@
 // `nids simulate`: a pcap of benign office traffic plus selected attacks, and its truth
 // (lib/sim/).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { ConfigError, helpText, isoTime, loadConfig, num, str, subsetOf, type ConfigOf } from '../lib/config/index.ts';
 import { ATTACKS } from '../lib/sim/scenario.ts';
 import { writeSimulatedPcap, type SimulationResult } from '../lib/sim/pcap.ts';
@@ -17,6 +19,7 @@ export const simulateSpec = {
 export type SimulateConfig = ConfigOf<typeof simulateSpec>;
 
 export function simulate(c: SimulateConfig): Promise<SimulationResult> {
+  mkdirSync(dirname(c.out), { recursive: true }); // `--out data/x.pcap` on a fresh clone
   return writeSimulatedPcap(c.out, { seed: c.seed, durationS: c.duration, startMicros: c.start, hosts: c.hosts, flowsPerSecond: c.rate, attacks: c.attacks });
 }
 

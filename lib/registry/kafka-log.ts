@@ -168,6 +168,10 @@ export class SchemaLogWriter {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      // Right after a commit the coordinator is still writing its markers and answers the next
+      // transaction with CONCURRENT_TRANSACTIONS for a few milliseconds: retry that quickly
+      // (kafkajs' default first wait of ~300 ms made it the p99 of registration).
+      retry: { initialRetryTime: 5, maxRetryTime: 1000, factor: 0.2, multiplier: 2, retries: 12 },
     });
     await producer.connect();
     return new SchemaLogWriter(producer, topic);
