@@ -1,38 +1,36 @@
 // pipeline.throughput, pipeline.latency_p50_ms, pipeline.latency_p99_ms: the embedded
 // pipeline (`nids analyze`'s stages in one process: pcap -> flow table -> queue -> scorer ->
 // CSV), on a simulated 10-minute capture with attacks, scored by a model trained on a
-// benign one. Throughput is flows written to the CSV per second of the whole run; latency
-// is from the moment the flow table exports a flow to the moment its CSV row is written.
-// The distributed pipeline (Kafka, registry) is not measured here: no schema registry can
-// be installed on this project's machines yet (scripts/README.md).
+// benign one with the product's defaults (the same model `nids analyze` and the trainer
+// service build: test/unit/pipeline/same-model.test.ts). Throughput is flows written to the
+// CSV per second of the whole run; latency is from the moment the flow table exports a
+// flow to the moment its CSV row is written. The distributed pipeline is not measured here.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { Flow } from '../lib/flow/record.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
 import { flowsFromPcap } from '../lib/flow/from-pcap.ts';
-import { writeSimulatedPcap } from '../services/simulator/pcap.ts';
-import { trainOnBaseline } from '../services/trainer/train.ts';
+import { writeSimulatedPcap } from '../lib/sim/pcap.ts';
+import { trainOnBaseline } from '../lib/pipeline/train.ts';
 import { Detector } from '../lib/detector/index.ts';
-import { nowMicros, scoreFlows } from '../services/scorer/score.ts';
-import { CsvWriter } from '../services/sink/csv.ts';
+import { scoreFlows, type ActiveModel } from '../lib/pipeline/score.ts';
+import { CsvWriter } from '../lib/pipeline/csv.ts';
+import { nowMicros } from '../lib/time/index.ts';
 import { emit } from './util.ts';
 
 const BATCH = 512;
-const dir = mkdtempSync(join(tmpdir(), 'nids-bench-pipeline-'));
-const baselinePcap = join(dir, 'baseline.pcap');
-const inputPcap = join(dir, 'input.pcap');
-await writeSimulatedPcap(baselinePcap, { seed: 1, durationS: 600, startMicros: 1.7e15, hosts: 50, flowsPerSecond: 40, attacks: [] });
-await writeSimulatedPcap(inputPcap, { seed: 2, durationS: 600, startMicros: 1.7e15 + 700e6, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] });
-const baseline: Flow[] = [];
-await flowsFromPcap(baselinePcap, { sensorId: 'bench' }, (f) => baseline.push(f));
-const model = { id: 'bench', detector: Detector.deserialize(trainOnBaseline(baseline, 'bench').bytes) };
 
-async function run(): Promise<{ flows: number; seconds: number; latencies: Float64Array }> {
+/** The benchmark's model: trained on the baseline with no options, i.e. the product's defaults. */
+export function benchModel(baseline: readonly Flow[]): ActiveModel {
+  return { id: 'bench', detector: Detector.deserialize(trainOnBaseline(baseline, 'bench').bytes) };
+}
+
+async function run(model: ActiveModel, inputPcap: string, csvPath: string): Promise<{ flows: number; seconds: number; latencies: Float64Array }> {
   const queue = new BatchQueue<Flow>(BATCH * 8);
   const exportedAt: number[] = []; // FIFO: the queue keeps the table's export order
   const latencies: number[] = [];
-  const csvPath = join(dir, 'out.csv');
   rmSync(csvPath, { force: true });
   const csv = new CsvWriter(csvPath, false); // as nids analyze: synced once, at the end
   let flows = 0;
@@ -55,10 +53,23 @@ async function run(): Promise<{ flows: number; seconds: number; latencies: Float
   return { flows, seconds: (performance.now() - started) / 1000, latencies: Float64Array.from(latencies).sort() };
 }
 
-await run(); // warm-up
-const r = await run();
-const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!;
-emit('pipeline.throughput', 'nids-embedded', r.flows / r.seconds, 'flows/s');
-emit('pipeline.latency_p50_ms', 'nids-embedded', q(0.5), 'ms');
-emit('pipeline.latency_p99_ms', 'nids-embedded', q(0.99), 'ms');
-rmSync(dir, { recursive: true, force: true });
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'nids-bench-pipeline-'));
+  const baselinePcap = join(dir, 'baseline.pcap');
+  const inputPcap = join(dir, 'input.pcap');
+  await writeSimulatedPcap(baselinePcap, { seed: 1, durationS: 600, startMicros: 1.7e15, hosts: 50, flowsPerSecond: 40, attacks: [] });
+  await writeSimulatedPcap(inputPcap, { seed: 2, durationS: 600, startMicros: 1.7e15 + 700e6, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] });
+  const baseline: Flow[] = [];
+  await flowsFromPcap(baselinePcap, { sensorId: 'bench' }, (f) => baseline.push(f));
+  const model = benchModel(baseline);
+  const csvPath = join(dir, 'out.csv');
+  await run(model, inputPcap, csvPath); // warm-up
+  const r = await run(model, inputPcap, csvPath);
+  const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!;
+  emit('pipeline.throughput', 'nids-embedded', r.flows / r.seconds, 'flows/s');
+  emit('pipeline.latency_p50_ms', 'nids-embedded', q(0.5), 'ms');
+  emit('pipeline.latency_p99_ms', 'nids-embedded', q(0.99), 'ms');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await main();

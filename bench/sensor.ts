@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { flowsFromPcap } from '../lib/flow/from-pcap.ts';
 import { FlowTable } from '../lib/flow/table.ts';
-import { writeSimulatedPcap } from '../services/simulator/pcap.ts';
-import { ethernet, ipv4, tcp } from '../test/helpers/packets.ts';
+import { writeSimulatedPcap } from '../lib/sim/pcap.ts';
+import { ethernet, ipv4, tcp } from '../lib/sim/frames.ts';
 import { LinkType } from '../lib/pcap/types.ts';
 import { emit } from './util.ts';
 

@@ -3,21 +3,23 @@
 // or Redis. Writes the same CSV and plot as the distributed sink.
 import { mkdirSync, readFileSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
+import { ConfigError, helpText, loadConfig, num, optionalStr, pick, str, type ConfigOf } from '../lib/config/index.ts';
+import { opsSettings } from '../lib/config/common.ts';
+import { flowSettings, liveCaptureSettings, trainingSettings } from '../lib/config/stages.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
 import { Detector } from '../lib/detector/index.ts';
 import type { Flow } from '../lib/flow/record.ts';
 import type { Anomaly } from '../lib/avro/records.ts';
-import { captureFlows, liveCaptureOptions, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from '../services/sensor/source.ts';
 import { probeCapture } from '../lib/capture/live.ts';
-import { trainOnBaseline } from '../services/trainer/train.ts';
-import { trainingSettings, trainOptionsOf } from '../services/trainer/main.ts';
-import { ActiveModelHolder } from '../services/scorer/model.ts';
-import { nowMicros, scoreFlows } from '../services/scorer/score.ts';
-import { CsvWriter, CSV_FILE } from '../services/sink/csv.ts';
-import { PLOT_FILE, writePlot } from '../services/sink/plot.ts';
+import { nowMicros } from '../lib/time/index.ts';
+import { captureFlows, liveCaptureOptions, readFlows, progressReporter } from '../lib/pipeline/source.ts';
+import { modelMetaOf, trainOnBaseline } from '../lib/pipeline/train.ts';
+import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
+import { scoreFlows } from '../lib/pipeline/score.ts';
+import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
+import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
 export const MODEL_FILE = 'model.nidsm';
@@ -25,16 +27,17 @@ const SCOPE = 'default';
 const BATCH = 512;
 
 export const analyzeSpec = {
-  baseline: optionalStr({ flag: 'baseline', metavar: 'pcap', help: 'pcap/pcapng of normal traffic to learn from (or give --model).' }),
-  input: optionalStr({ flag: 'input', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
+  baseline: optionalStr({ flag: 'baseline', env: 'NIDS_ANALYZE_BASELINE', metavar: 'pcap', help: 'pcap/pcapng of normal traffic to learn from (or give --model).' }),
+  input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
-  duration: num({ flag: 'duration', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${MODEL_FILE}.` }),
-  model: optionalStr({ flag: 'model', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
+  duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${MODEL_FILE}.` }),
+  model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
-  ...sensorFlowSettings,
+  ...flowSettings,
   ...trainingSettings,
-  logLevel: str({ flag: 'log-level', env: 'NIDS_LOG_LEVEL', default: 'warn', help: 'Log level of the JSON logs on stderr.' }),
+  // Quieter than the services: stdout is the report, stderr the progress line.
+  logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };
 
 export type AnalyzeConfig = ConfigOf<typeof analyzeSpec>;
@@ -74,13 +77,12 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   let modelId: string;
   if (config.model) {
     const bytes = new Uint8Array(readFileSync(config.model));
-    const d = Detector.deserialize(bytes);
-    ({ id: modelId } = await store.save(bytes, { created_at: new Date().toISOString(), scope: SCOPE, feature_version: d.featureVersion, n_samples: d.nSamples, window: 'loaded', threshold: d.threshold, params: JSON.stringify(d.params) }));
+    ({ id: modelId } = await store.save(bytes, modelMetaOf(Detector.deserialize(bytes), SCOPE, `loaded from ${config.model}`)));
   } else {
     const baseline: Flow[] = [];
     await readFlows(config.baseline!, config, null, (f) => baseline.push(f), { onProgress: progressReporter(`baseline ${config.baseline}`) });
     baselineFlows = baseline.length;
-    const trained = trainOnBaseline(baseline, SCOPE, trainOptionsOf(config));
+    const trained = trainOnBaseline(baseline, SCOPE, pick(trainingSettings, config));
     ({ id: modelId } = await store.save(trained.bytes, trained.meta));
     writeFileSync(join(config.out, MODEL_FILE), trained.bytes);
   }

@@ -2,8 +2,8 @@
 // attack flows caught (recall, per attack), false alarms on benign flows, precision.
 import { readFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig, str } from '../lib/config/index.ts';
-import { CSV_COLUMNS, parseCsvLine } from '../services/sink/csv.ts';
-import { loadTruth, tupleKey } from '../services/simulator/pcap.ts';
+import { CSV_COLUMNS, parseCsvLine } from '../lib/pipeline/csv.ts';
+import { loadTruth, tupleKey } from '../lib/sim/pcap.ts';
 
 export interface Evaluation {
   flows: number;
@@ -59,8 +59,8 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 const spec = {
-  csv: str({ flag: 'csv', metavar: 'file', help: 'A five_tuple_with_anomaly.csv (from analyze or the sink).' }),
-  truth: str({ flag: 'truth', metavar: 'file', help: 'The ground truth written by nids simulate (<pcap>.truth.jsonl).' }),
+  csv: str({ flag: 'csv', env: 'NIDS_EVAL_CSV', metavar: 'file', help: 'A five_tuple_with_anomaly.csv (from analyze or the sink).' }),
+  truth: str({ flag: 'truth', env: 'NIDS_EVAL_TRUTH', metavar: 'file', help: 'The ground truth written by nids simulate (<pcap>.truth.jsonl).' }),
 };
 
 export async function run(argv: string[]): Promise<number> {

@@ -3,12 +3,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, helpText, loadConfig, optionalStr } from '../lib/config/index.ts';
 import { redisSettings } from '../lib/config/common.ts';
+import { promoteSetting } from '../lib/config/stages.ts';
 import { RedisModelStore } from '../lib/modelstore/redis.ts';
 import { Detector } from '../lib/detector/index.ts';
+import { modelMetaOf } from '../lib/pipeline/train.ts';
 
 const spec = {
   ...redisSettings,
-  out: optionalStr({ flag: 'out', metavar: 'file', help: 'export: where to write the model.' }),
+  out: optionalStr({ flag: 'out', env: 'NIDS_MODEL_OUT', metavar: 'file', help: 'export: where to write the model.' }),
+  promote: { ...promoteSetting, help: 'import: make the imported model active (--no-promote: store only).' },
 };
 
 const USAGE = `Usage:
@@ -24,10 +27,9 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(helpText(USAGE, 'Manage the models in the Redis model store.', spec));
     return argv.length === 0 ? 2 : 0;
   }
-  const promoteFlag = !argv.includes('--no-promote');
   let parsed;
   try {
-    parsed = loadConfig(spec, argv.filter((a) => a !== '--no-promote'));
+    parsed = loadConfig(spec, argv);
   } catch (err) {
     process.stderr.write(`nids model: ${(err as Error).message}\n`);
     return 2;
@@ -69,18 +71,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'import': {
         const bytes = new Uint8Array(readFileSync(need('a model file')));
-        const d = Detector.deserialize(bytes);
-        const meta = await store.save(bytes, {
-          created_at: new Date().toISOString(),
-          scope: config.scope,
-          feature_version: d.featureVersion,
-          n_samples: d.nSamples,
-          window: `imported from ${arg}`,
-          threshold: d.threshold,
-          params: JSON.stringify(d.params),
-        });
-        if (promoteFlag) await store.promote(config.scope, meta.id);
-        process.stdout.write(`${meta.id}${promoteFlag ? ` (active for scope ${config.scope})` : ''}\n`);
+        const meta = await store.save(bytes, modelMetaOf(Detector.deserialize(bytes), config.scope, `imported from ${arg}`));
+        if (config.promote) await store.promote(config.scope, meta.id);
+        process.stdout.write(`${meta.id}${config.promote ? ` (active for scope ${config.scope})` : ''}\n`);
         return 0;
       }
       default:

@@ -1,13 +1,17 @@
-// Builders of the records that leave the scorer, shared by the distributed scorer and the
-// embedded mode so both produce byte-identical output for the same flow and model.
+// The records that leave the scorer (schemas/scored-flow.avsc, schemas/anomaly.avsc) and
+// their builder, shared by the distributed scorer and the embedded mode so both produce
+// byte-identical output for the same flow and model. The detector speaks this vocabulary
+// (Severity, Reason); the wire records depend on nothing but the Flow.
 import type { Flow } from '../flow/record.ts';
-import type { Severity } from '../detector/severity.ts';
 
-export type { Severity };
+/** How serious an anomaly is (the Avro enum nids.v1.Severity). */
+export type Severity = 'low' | 'medium' | 'high' | 'critical';
 
-export interface ReasonRecord {
+/** Why a flow is anomalous: one feature, its value and the baseline figure it is compared with. */
+export interface Reason {
   feature: string;
   value: number;
+  /** The baseline's p99 of the feature, or its max / min when the value lies beyond the baseline's range. */
   baseline: number | null;
   text: string;
 }
@@ -39,12 +43,12 @@ export interface Anomaly {
   score: number;
   threshold: number;
   severity: Severity;
-  reasons: ReasonRecord[];
+  reasons: Reason[];
   model_id: string;
   detected_at: number;
 }
 
-export function toAnomaly(s: ScoredFlow, severity: Severity, reasons: ReasonRecord[], detectedAt: number): Anomaly {
+export function toAnomaly(s: ScoredFlow, severity: Severity, reasons: Reason[], detectedAt: number): Anomaly {
   const f = s.flow;
   return {
     flow_id: f.flow_id,

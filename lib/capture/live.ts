@@ -25,8 +25,8 @@ import { readFileSync } from 'node:fs';
 import type { PacketHandler } from '../pcap/types.ts';
 import { LinkType } from '../pcap/types.ts';
 
-export const CAP_FIX = 'apt-get install libpcap-dev && npm rebuild cap';
-export const PERMISSION_FIX = 'run as root or `setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))`';
+const CAP_FIX = 'apt-get install libpcap-dev && npm rebuild cap';
+const PERMISSION_FIX = 'run as root or `setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))`';
 
 export type CaptureErrorCode = 'not-installed' | 'no-such-interface' | 'permission' | 'open-failed' | 'handler-failed';
 
@@ -86,7 +86,7 @@ interface CapModule {
 let capModule: CapModule | null = null;
 
 /** Loads `cap` on first use, so everything else works when the native build failed. */
-export function loadCap(): CapModule {
+function loadCap(): CapModule {
   if (capModule) return capModule;
   try {
     capModule = createRequire(import.meta.url)('cap') as CapModule;
@@ -113,7 +113,7 @@ export function capAvailable(): { ok: true } | { ok: false; reason: string } {
 }
 
 /** The interfaces libpcap can capture on. */
-export function listInterfaces(): InterfaceInfo[] {
+function listInterfaces(): InterfaceInfo[] {
   return loadCap().Cap.deviceList();
 }
 
@@ -124,7 +124,7 @@ const describe = (ifs: InterfaceInfo[]): string =>
  * Checks, before anything is opened, that `cap` loads and that the interface exists;
  * throws a CaptureError naming the available interfaces otherwise.
  */
-export function checkInterface(iface: string): void {
+function checkInterface(iface: string): void {
   const ifs = listInterfaces();
   if (!ifs.some((i) => i.name === iface)) {
     throw new CaptureError('no-such-interface', `no such interface "${iface}"; available: ${describe(ifs) || '(none visible: permissions?)'}`);
@@ -132,7 +132,7 @@ export function checkInterface(iface: string): void {
 }
 
 /** LINKTYPE_* number from the name cap returns ("ETHERNET", ..., "Unknown linktype 276"). */
-export function linkTypeOf(capName: string): number {
+function linkTypeOf(capName: string): number {
   switch (capName) {
     case 'ETHERNET':
       return LinkType.ETHERNET;
@@ -307,9 +307,4 @@ export function probeCapture(opts: Omit<LiveCaptureOptions, 'onError'>): { linkT
   const c = new LiveCapture({ onPacket() {} }, { ...opts, bufferBytes: Math.min(opts.bufferBytes ?? 1 << 20, 1 << 20) });
   c.stop();
   return { linkType: c.linkType, filter: c.filter };
-}
-
-/** Opens a live capture that calls `handler.onPacket` for every packet until stop(). */
-export function openLiveCapture(handler: PacketHandler, opts: LiveCaptureOptions): LiveCapture {
-  return new LiveCapture(handler, opts);
 }

@@ -25,3 +25,11 @@ export const opsSettings = {
   metricsHost: str({ flag: 'metrics-host', env: 'NIDS_METRICS_HOST', default: '127.0.0.1', help: 'Address the metrics server binds to (0.0.0.0 in containers).' }),
   logLevel: oneOf(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const, { flag: 'log-level', env: 'NIDS_LOG_LEVEL', default: 'info', help: 'Log level (JSON logs on stderr).' }),
 };
+
+/** Partitions of each topic when scripts/create-topics.ts creates it (an existing topic keeps its own). */
+export const partitionSettings = {
+  flowsPartitions: num({ flag: 'flows-partitions', env: 'NIDS_FLOWS_PARTITIONS', default: 6, integer: true, min: 1, help: 'Partitions of the flows topic: at most this many scorers share the work.' }),
+  scoredPartitions: num({ flag: 'scored-partitions', env: 'NIDS_SCORED_PARTITIONS', default: 6, integer: true, min: 1, help: 'Partitions of the scored topic.' }),
+  anomaliesPartitions: num({ flag: 'anomalies-partitions', env: 'NIDS_ANOMALIES_PARTITIONS', default: 3, integer: true, min: 1, help: 'Partitions of the anomalies topic.' }),
+  dlqPartitions: num({ flag: 'dlq-partitions', env: 'NIDS_DLQ_PARTITIONS', default: 1, integer: true, min: 1, help: 'Partitions of the dead-letter topic.' }),
+};

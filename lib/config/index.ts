@@ -1,6 +1,10 @@
 // One declarative config schema per service: each setting has a flag, an environment
 // variable, a default and a parser. Flags win over the environment, the environment over
 // defaults. Anything invalid stops start-up with an error that names the setting.
+//
+// A default is written once, in the spec that declares the setting (shared specs live in
+// common.ts and stages.ts); code that runs without a command line asks defaultsOf().
+import { parseIsoMicros } from '../time/index.ts';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -21,6 +25,8 @@ export interface Setting<T> {
   secret?: boolean;
   /** Placeholder shown in --help. */
   metavar?: string;
+  /** How --help shows the default, when String(default) would not say it well. */
+  defaultText?: string;
 }
 
 export type Spec = Record<string, Setting<unknown>>;
@@ -74,6 +80,36 @@ export const oneOf = <T extends string>(
   metavar: s.metavar ?? choices.join('|'),
   parse: (raw, name) =>
     (choices as readonly string[]).includes(raw) ? (raw as T) : fail(name, `expected one of ${choices.join(', ')}, got "${raw}"`),
+});
+
+/** An ISO-8601 time, parsed to epoch microseconds; optional (undefined when not given). */
+export const optionalIsoTime = (s: Omit<Setting<number | undefined>, 'parse' | 'default'>): Setting<number | undefined> => ({
+  ...s,
+  metavar: s.metavar ?? 'iso-time',
+  default: undefined as number | undefined,
+  parse: (raw, name) => (raw === '' ? undefined : (parseIsoMicros(raw) ?? fail(name, `not an ISO-8601 time: "${raw}"`))),
+});
+
+/** An ISO-8601 time with a default (ISO text), parsed to epoch microseconds. */
+export const isoTime = (s: Omit<Setting<number>, 'parse' | 'default'> & { default: string }): Setting<number> => {
+  const parse = (raw: string, name: string): number => parseIsoMicros(raw) ?? fail(name, `not an ISO-8601 time: "${raw}"`);
+  return { ...s, metavar: s.metavar ?? 'iso-time', default: parse(s.default, `--${s.flag}`), defaultText: s.default, parse };
+};
+
+/** A comma-separated subset of `choices`; empty means none. */
+export const subsetOf = <T extends string>(
+  choices: readonly T[],
+  s: Omit<Setting<T[]>, 'parse' | 'default'> & { default?: T[] },
+): Setting<T[]> => ({
+  ...s,
+  default: s.default ?? [],
+  defaultText: s.default?.length ? s.default.join(',') : 'none',
+  metavar: s.metavar ?? choices.join(','),
+  parse: (raw, name) => {
+    const items = raw.split(',').map((x) => x.trim()).filter(Boolean);
+    for (const x of items) if (!(choices as readonly string[]).includes(x)) fail(name, `unknown value "${x}" (choose from ${choices.join(', ')})`);
+    return items as T[];
+  },
 });
 
 export const list = (s: Omit<Setting<string[]>, 'parse'>): Setting<string[]> => ({
@@ -131,31 +167,48 @@ export function loadConfig<S extends Spec>(
   return { config: config as ConfigOf<S>, rest };
 }
 
+/** The defaults of a spec, for code that runs without a command line (libraries, benchmarks, tests). */
+export function defaultsOf<S extends Spec>(spec: S): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const [key, s] of Object.entries(spec)) {
+    if (!('default' in s)) throw new ConfigError(`${label(s)}: has no default`);
+    out[key] = s.default;
+  }
+  return out as ConfigOf<S>;
+}
+
+/** The settings of `spec` out of a larger config (a command's config holds several specs). */
+export function pick<S extends Spec>(spec: S, config: ConfigOf<S>): ConfigOf<S> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(spec)) out[key] = (config as Record<string, unknown>)[key];
+  return out as ConfigOf<S>;
+}
+
 /** The effective config for the start-up log line, with secrets redacted. */
 export function redacted<S extends Spec>(spec: S, config: ConfigOf<S>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [key, s] of Object.entries(spec)) {
     const v = (config as Record<string, unknown>)[key];
-    out[key] = s.secret && v !== undefined ? '[redacted]' : redactUrl(v);
+    out[key] = s.secret && v !== undefined ? '[redacted]' : typeof v === 'string' && v.includes('@') ? redactUrl(v) : v;
   }
   return out;
 }
 
-function redactUrl(v: unknown): unknown {
-  if (typeof v !== 'string' || !v.includes('@')) return v;
+/** The URL with its password replaced by 'redacted'; text that is not a URL as it is. */
+export function redactUrl(url: string): string {
   try {
-    const u = new URL(v);
+    const u = new URL(url);
     if (u.password) u.password = 'redacted';
     return u.toString();
   } catch {
-    return v;
+    return url;
   }
 }
 
 export function helpText(usage: string, description: string, spec: Spec): string {
   const rows = Object.values(spec).map((s) => {
     const left = `  --${s.flag}${s.boolean ? '' : ` <${s.metavar ?? 'value'}>`}`;
-    const def = s.default === undefined ? (('default' in s) ? '' : ' (required)') : ` [default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}]`;
+    const def = s.defaultText !== undefined ? ` [default: ${s.defaultText}]` : s.default === undefined ? (('default' in s) ? '' : ' (required)') : ` [default: ${Array.isArray(s.default) ? s.default.join(',') : String(s.default)}]`;
     const env = s.env ? ` env ${s.env}.` : '';
     return `${left}\n      ${s.help}${def}${env}`;
   });

@@ -3,13 +3,15 @@
 import { createHash } from 'node:crypto';
 import type { Flow } from '../flow/record.ts';
 import { Featurizer, type FeaturizerName, type FitState } from '../features/index.ts';
-import { DEFAULT_INTERNAL_CIDRS } from '../features/cidr.ts';
+import { TRAINING_DEFAULTS } from '../config/stages.ts';
 import { IsolationForest, validateParams, type IsolationForestParams } from '../iforest/forest.ts';
 import { BaselineRange, RANGE_TOLERANCE, type Excess } from './range.ts';
-import { severityOf, severityOfExcess, worse, type Severity } from './severity.ts';
+import { severityOf, severityOfExcess, worse } from './severity.ts';
+import type { Reason, Severity } from '../avro/records.ts';
 
 export type { FeaturizerName };
 
+/** Unset options take the product's defaults (trainingSettings in lib/config/stages.ts). */
 export interface TrainOptions {
   featurizer?: FeaturizerName;
   nEstimators?: number;
@@ -19,13 +21,6 @@ export interface TrainOptions {
   contamination?: 'auto' | number;
   seed?: number;
   internalCidrs?: string[];
-}
-
-export interface Reason {
-  feature: string;
-  value: number;
-  baseline: number | null;
-  text: string;
 }
 
 /**
@@ -78,11 +73,12 @@ export class Detector {
     this.importance = new Float64Array(forest.nFeatures);
   }
 
-  static train(flows: readonly Flow[], opts: TrainOptions = {}): Detector {
-    const given = { nEstimators: opts.nEstimators, maxSamples: opts.maxSamples, maxFeatures: opts.maxFeatures, bootstrap: opts.bootstrap, contamination: opts.contamination, seed: opts.seed };
-    // Unset options keep scikit-learn's defaults.
-    const params = validateParams(Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) as Partial<IsolationForestParams>);
-    const featurizer = Featurizer.fit(opts.featurizer ?? 'behavioral', flows, opts.internalCidrs ?? DEFAULT_INTERNAL_CIDRS);
+  static train(flows: readonly Flow[], given: TrainOptions = {}): Detector {
+    const opts = { ...TRAINING_DEFAULTS, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as Required<Omit<TrainOptions, 'maxFeatures' | 'bootstrap'>> & TrainOptions;
+    // maxFeatures and bootstrap are not settings: unset, they keep the forest's (scikit-learn's) defaults.
+    const forestParams = { nEstimators: opts.nEstimators, maxSamples: opts.maxSamples, maxFeatures: opts.maxFeatures, bootstrap: opts.bootstrap, contamination: opts.contamination, seed: opts.seed };
+    const params = validateParams(Object.fromEntries(Object.entries(forestParams).filter(([, v]) => v !== undefined)) as Partial<IsolationForestParams>);
+    const featurizer = Featurizer.fit(opts.featurizer, flows, opts.internalCidrs);
     const X = featurizer.transform(flows);
     const d = featurizer.defs.length;
     const forest = new IsolationForest(params).fit(X, d, featurizer.names);

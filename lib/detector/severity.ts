@@ -1,6 +1,6 @@
 // How serious an anomaly is, from the two ways a flow becomes one: how far its isolation
 // score falls below the threshold, and how far a feature lies beyond the baseline's range.
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+import type { Severity } from '../avro/records.ts';
 
 const ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 

@@ -1,9 +1,8 @@
-// Internal/external address classification by CIDR, parsed once; IPv4 and IPv6.
+// Internal/external address classification by CIDR, parsed once; IPv4 and IPv6. Which
+// ranges are internal is a setting (--internal-cidrs, lib/config/stages.ts).
 import { isIPv4, isIPv6 } from 'node:net';
 
 interface Range { v6: boolean; bytes: Uint8Array; prefix: number }
-
-export const DEFAULT_INTERNAL_CIDRS = ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', 'fc00::/7', '::1/128', 'fe80::/10'];
 
 export function ipBytes(ip: string): Uint8Array | null {
   if (isIPv4(ip)) return Uint8Array.from(ip.split('.').map(Number));

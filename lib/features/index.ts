@@ -3,7 +3,8 @@
 // destination port and DNS query type is in the baseline) travel inside the model.
 // Every feature is documented in FEATURES.md beside this file.
 import type { Flow } from '../flow/record.ts';
-import { CidrSet, DEFAULT_INTERNAL_CIDRS, ipBytes } from './cidr.ts';
+import { CidrSet, ipBytes } from './cidr.ts';
+import { TRAINING_DEFAULTS } from '../config/stages.ts';
 
 export type FeaturizerName = 'behavioral' | 'seed';
 
@@ -120,7 +121,7 @@ export class Featurizer {
     return this.ctx.state;
   }
 
-  static fit(name: FeaturizerName, flows: readonly Flow[], internalCidrs: readonly string[] = DEFAULT_INTERNAL_CIDRS): Featurizer {
+  static fit(name: FeaturizerName, flows: readonly Flow[], internalCidrs: readonly string[] = TRAINING_DEFAULTS.internalCidrs): Featurizer {
     const state: FitState = { internalCidrs: [...internalCidrs], portCounts: {}, qtypeCounts: {}, flows: flows.length, dnsFlows: 0 };
     for (const f of flows) {
       const k = `${f.protocol}/${f.dst_port}`;

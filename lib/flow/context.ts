@@ -91,10 +91,10 @@ export class SourceContext {
       w.newest = b;
     }
     const k = (b > w.newest - BUCKETS ? b : w.newest - BUCKETS + 1) % BUCKETS;
-    w.flows[k]++;
+    w.flows[k]!++;
     w.totalFlows++;
     if (synOnly) {
-      w.synOnly[k]++;
+      w.synOnly[k]!++;
       w.totalSynOnly++;
     }
 

@@ -59,12 +59,3 @@ export class LiveFlows {
     return this.final;
   }
 }
-
-export function flowsFromLive(
-  captureOpts: Omit<LiveCaptureOptions, 'onError'>,
-  tableOpts: Omit<FlowTableOptions, 'onExport'>,
-  onFlow: (flow: Flow) => void,
-  opts: LiveFlowOptions = {},
-): LiveFlows {
-  return new LiveFlows(captureOpts, tableOpts, onFlow, opts);
-}

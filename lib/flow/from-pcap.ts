@@ -1,7 +1,7 @@
 // A capture file through the decoder and the flow table into flows: what the sensor and
 // the embedded mode both run. At the end of input, or when the read is aborted (graceful
 // shutdown), every open flow is exported ('shutdown').
-import { readPcapFile, type ReadOptions } from '../pcap/reader.ts';
+import { readPcapFile, type PcapReadOptions } from '../pcap/reader.ts';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.ts';
 import type { Flow } from './record.ts';
 
@@ -18,7 +18,7 @@ export async function flowsFromPcap(
   path: string,
   opts: Omit<FlowTableOptions, 'onExport'>,
   onFlow: (flow: Flow) => void,
-  readerOpts: ReadOptions = {},
+  readerOpts: PcapReadOptions = {},
   onTable?: (table: FlowTable) => void,
 ): Promise<PcapFlowStats> {
   const table = new FlowTable({ ...opts, onExport: onFlow });

@@ -6,7 +6,7 @@
 //
 // Time is the packets' own (so a pcap replay is deterministic); advance() moves it for a
 // live capture that goes quiet. Timeouts, in seconds of that time:
-//   idle, TCP and protocols without ports   idleTimeoutS      (default 60)
+//   idle, TCP and protocols without ports   idleTimeoutS      (setting --idle-timeout)
 //   idle, UDP                               udpIdleTimeoutS   (default 30, at most idleTimeoutS):
 //                                           request/response traffic such as DNS ends fast
 //   idle, ICMP / ICMPv6                     icmpIdleTimeoutS  (default 10, at most idleTimeoutS):
@@ -15,7 +15,7 @@
 //                                           the last ACK and stray retransmissions still join
 //                                           the flow (Zeek's tcp_close_delay); a new SYN on the
 //                                           same 5-tuple ends it at once and starts a new flow
-//   active: a flow open longer is exported  activeTimeoutS    (default 300) and continues as a
+//   active: a flow open longer is exported  activeTimeoutS    (--active-timeout) and continues as a
 //                                           new flow with the same orientation
 // Memory: columns start small and double up to maxFlows; at maxFlows a new flow evicts the
 // least recently seen one (counted in `evictions`, exported as 'evicted').
@@ -24,22 +24,24 @@ import { sha1Hex } from './sha1.ts';
 import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
-import { Decoder, DecodeError, PacketInfo, TcpFlag, formatAddress, DECODE_ERROR_NAMES } from '../packet/decode.ts';
+import { Decoder, DecodeStatus, PacketInfo, TcpFlag, formatAddress, DECODE_STATUS_NAMES } from '../packet/decode.ts';
 import { DnsInfo, dnsName, entropy, parseDns } from '../packet/dns.ts';
 import { communityId } from './community-id.ts';
 import { SourceContext, type ContextValues } from './context.ts';
+import { FLOW_DEFAULTS } from '../config/stages.ts';
 
 export interface FlowTableOptions {
   /** Written into every flow, and part of its flow_id. */
   sensorId: string;
+  /** Unset: the defaults of the settings in lib/config/stages.ts (flowSettings). */
   idleTimeoutS?: number;
   udpIdleTimeoutS?: number;
   icmpIdleTimeoutS?: number;
   closeLingerS?: number;
   activeTimeoutS?: number;
-  /** Open flows at most (default 1,000,000). */
+  /** Open flows at most. */
   maxFlows?: number;
-  /** Sliding window of the ctx_* fields, seconds (default 60). */
+  /** Sliding window of the ctx_* fields, seconds. */
   contextWindowS?: number;
   /** Source hosts the context tracks at most (default 65,536). */
   contextMaxHosts?: number;
@@ -64,7 +66,7 @@ const FIN = TcpFlag.FIN;
 const RST = TcpFlag.RST;
 const PSH = TcpFlag.PSH;
 const URG = TcpFlag.URG;
-const OK = DecodeError.NONE;
+const OK = DecodeStatus.NONE;
 
 const NIL = -1;
 // Per-slot TCP state bits.
@@ -169,15 +171,15 @@ export class FlowTable implements PacketHandler {
   private lastSweep = 0;
 
   constructor(private readonly opts: FlowTableOptions) {
-    const idle = opts.idleTimeoutS ?? 60;
+    const idle = opts.idleTimeoutS ?? FLOW_DEFAULTS.idleTimeoutS;
     this.timeoutUs[C_TCP] = idle * 1e6;
     this.timeoutUs[C_OTHER] = idle * 1e6;
     this.timeoutUs[C_UDP] = (opts.udpIdleTimeoutS ?? Math.min(30, idle)) * 1e6;
     this.timeoutUs[C_ICMP] = (opts.icmpIdleTimeoutS ?? Math.min(10, idle)) * 1e6;
     this.timeoutUs[C_CLOSED] = (opts.closeLingerS ?? Math.min(5, idle)) * 1e6;
-    this.activeUs = (opts.activeTimeoutS ?? 300) * 1e6;
-    this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? 1_000_000));
-    this.context = new SourceContext(opts.contextWindowS ?? 60, opts.contextMaxHosts);
+    this.activeUs = (opts.activeTimeoutS ?? FLOW_DEFAULTS.activeTimeoutS) * 1e6;
+    this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? FLOW_DEFAULTS.maxFlows));
+    this.context = new SourceContext(opts.contextWindowS ?? FLOW_DEFAULTS.contextWindowS, opts.contextMaxHosts);
     this.srcW = new Uint32Array(this.info.src.buffer, this.info.src.byteOffset, 4);
     this.dstW = new Uint32Array(this.info.dst.buffer, this.info.dst.byteOffset, 4);
     this.grow(Math.min(this.maxFlows, INITIAL_CAPACITY));
@@ -236,7 +238,7 @@ export class FlowTable implements PacketHandler {
 
   stats(): FlowTableStats {
     const decodeErrors: Record<string, number> = {};
-    DECODE_ERROR_NAMES.forEach((n, i) => {
+    DECODE_STATUS_NAMES.forEach((n, i) => {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;

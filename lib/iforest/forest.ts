@@ -5,6 +5,7 @@
 // them without allocating.
 import { Random } from './random.ts';
 import { addPathLengths, buildLayout, type ScoringLayout } from './layout.ts';
+import type { Trees } from './trees.ts';
 
 export interface IsolationForestParams {
   nEstimators: number;
@@ -50,17 +51,6 @@ export function averagePathLength(n: number): number {
   if (n <= 1) return 0;
   if (n === 2) return 1;
   return 2 * (Math.log(n - 1) + EULER_GAMMA) - (2 * (n - 1)) / n;
-}
-
-/** The fitted trees: node arrays shared by all trees, `roots[t]` the first node of tree t. */
-export interface Trees {
-  feature: Int32Array; // -1 at a leaf
-  threshold: Float64Array;
-  left: Int32Array;
-  right: Int32Array;
-  /** Leaves: depth + c(samples in leaf), the path length a sample ending there gets. */
-  value: Float64Array;
-  roots: Int32Array;
 }
 
 export class IsolationForest {
@@ -222,13 +212,13 @@ function walkTrees(trees: Trees, X: Float64Array, d: number, n: number, out: Flo
         node = X[base + f]! <= threshold[node]! ? left[node]! : right[node]!;
         f = feature[node]!;
       }
-      out[i] += value[node]!;
+      out[i]! += value[node]!;
     }
   }
 }
 
 /** Linear-interpolation percentile, as numpy.percentile's default. */
-export function percentile(values: Float64Array, q: number): number {
+function percentile(values: Float64Array, q: number): number {
   const s = Float64Array.from(values).sort();
   const pos = (q / 100) * (s.length - 1);
   const lo = Math.floor(pos);

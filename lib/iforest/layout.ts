@@ -12,7 +12,7 @@
 // depth 8 take 100 * (255 * 4 + 256 * 8) bytes, about 300 KB. Ranking and walking run in
 // WebAssembly (walk.wat); the layout's arrays live in the memory of its own instance.
 import { readFileSync } from 'node:fs';
-import type { Trees } from './forest.ts';
+import type { Trees } from './trees.ts';
 
 export interface ScoringLayout {
   depth: number;

@@ -1,6 +1,8 @@
 // Kafka plumbing shared by the services: one client factory (kafkajs logs routed to pino),
-// an idempotent producer, and a consumer loop that is at-least-once by construction:
-// a batch's offsets are committed only after everything produced from it is acknowledged.
+// an idempotent producer, a consumer loop that is at-least-once by construction (a batch's
+// offsets are committed only after everything produced from it is acknowledged), the
+// stage loop built on it (decode, dead-letter what does not decode, produce, commit), and
+// a bounded read of a topic up to its high watermarks (the trainer's baseline window).
 import {
   Kafka,
   CompressionTypes,
@@ -12,6 +14,7 @@ import {
   type IHeaders,
 } from 'kafkajs';
 import type { Logger } from '../log/index.ts';
+import { DecodeError } from '../avro/codec.ts';
 
 export type { Consumer, KafkaMessage, Producer };
 
@@ -100,7 +103,55 @@ export async function runBatches(
   });
 }
 
-/** True once the consumer has fetched up to each partition's high watermark seen at the call. */
+/** What a stage's consume loop needs besides the consumer and the producer. */
+export interface StageOptions<T> {
+  /** Decodes a record value; throws the codec's DecodeError for a record to dead-letter. */
+  decode: (value: Buffer | null) => Promise<T>;
+  dlqTopic: string;
+  log: Logger;
+  /** Counts dead letters (a Prometheus counter). */
+  deadLetters?: { inc(n: number): void };
+  /** Times each batch, decode to acknowledgement (a Prometheus histogram). */
+  batchSeconds?: { startTimer(): () => unknown };
+}
+
+/**
+ * The consume loop of a stage (scorer, sink): each batch is decoded; records that do not
+ * decode go to the DLQ as they came, with the reason in the `nids-error` header; the rest
+ * go to `handle`, which returns what to produce (topic -> messages). Outputs and dead
+ * letters are sent in one request, and the batch is committed only once the broker
+ * acknowledged them (runBatches). Any other error stops the loop uncommitted.
+ */
+export async function runStage<T>(
+  consumer: Consumer,
+  producer: Producer,
+  opts: StageOptions<T>,
+  handle: (values: T[], ctx: BatchContext) => Promise<Map<string, OutMessage[]>> | Map<string, OutMessage[]>,
+): Promise<void> {
+  await runBatches(consumer, async (messages, ctx) => {
+    const endTimer = opts.batchSeconds?.startTimer();
+    const values: T[] = [];
+    const dead: OutMessage[] = [];
+    for (const m of messages) {
+      try {
+        values.push(await opts.decode(m.value));
+      } catch (err) {
+        if (!(err instanceof DecodeError)) throw err;
+        dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));
+      }
+    }
+    const out = await handle(values, ctx);
+    if (dead.length > 0) out.set(opts.dlqTopic, [...(out.get(opts.dlqTopic) ?? []), ...dead]);
+    await sendAll(producer, out);
+    if (dead.length > 0) {
+      opts.deadLetters?.inc(dead.length);
+      opts.log.warn({ count: dead.length, reason: dead[0]!.headers!['nids-error'] }, 'undecodable records sent to the DLQ');
+    }
+    endTimer?.();
+  });
+}
+
+/** Each partition's high watermark (the offset after its last record) now. */
 export async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
@@ -110,4 +161,55 @@ export async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<n
   } finally {
     await admin.disconnect();
   }
+}
+
+/**
+ * Reads `topic` from the oldest record up to each partition's high watermark as it is when
+ * the call starts (records produced later are not read), in a fresh consumer group that
+ * commits nothing. `onMessage` returns false to stop early. Resolves with the records read.
+ */
+export async function readToHighWatermarks(
+  kafka: Kafka,
+  topic: string,
+  groupId: string,
+  onMessage: (message: KafkaMessage) => Promise<boolean> | boolean,
+): Promise<number> {
+  const targets = await highWatermarks(kafka, topic);
+  const remaining = new Set([...targets].filter(([, hw]) => hw > 0n).map(([p]) => p));
+  if (remaining.size === 0) return 0;
+  let read = 0;
+  const consumer = kafka.consumer({ groupId });
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      let done = false;
+      consumer
+        .run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            if (done) return;
+            const target = targets.get(batch.partition) ?? 0n;
+            for (const m of batch.messages) {
+              if (BigInt(m.offset) >= target) break;
+              read++;
+              if (!(await onMessage(m))) {
+                done = true;
+                return resolve();
+              }
+            }
+            const last = batch.messages[batch.messages.length - 1];
+            if (last && BigInt(last.offset) + 1n >= target) remaining.delete(batch.partition);
+            if (remaining.size === 0) {
+              done = true;
+              resolve();
+            }
+          },
+        })
+        .catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return read;
 }

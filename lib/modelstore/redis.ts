@@ -1,6 +1,7 @@
 // The Redis model store: blob and meta hash per model, an active pointer per scope changed
 // atomically together with the promotion message (MULTI), and pub/sub for hot reload.
 import { Redis } from 'ioredis';
+import { redactUrl } from '../config/index.ts';
 import { keys, modelId, ModelNotFoundError, type ModelMeta, type ModelStore, type StoredModel } from './index.ts';
 
 const NUMERIC: ReadonlySet<string> = new Set(['n_samples', 'threshold']);
@@ -22,7 +23,7 @@ export class RedisModelStore implements ModelStore {
       await this.redis.connect();
     } catch (err) {
       this.redis.disconnect();
-      throw new Error(`--redis: cannot connect to ${redactedUrl(this.url)}: ${(err as Error).message}. Is Redis running (npm run stack:up)?`);
+      throw new Error(`--redis: cannot connect to ${redactUrl(this.url)}: ${(err as Error).message}. Is Redis running (npm run stack:up)?`);
     }
     return this;
   }
@@ -92,12 +93,3 @@ export class RedisModelStore implements ModelStore {
   }
 }
 
-function redactedUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = 'redacted';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}

@@ -10,7 +10,8 @@
 // a fragmented datagram's later bytes are missing from its flow's byte counts.
 import { LinkType } from '../pcap/types.ts';
 
-export const DecodeError = {
+/** What Decoder.decode returns: NONE (decoded) or the reason a packet was skipped. Codes, not errors: the hot path throws nothing. */
+export const DecodeStatus = {
   NONE: 0,
   UNSUPPORTED_LINK: 1,
   TRUNCATED_LINK: 2,
@@ -23,19 +24,19 @@ export const DecodeError = {
   BAD_TRANSPORT_HEADER: 9,
 } as const;
 
-const E_NONE = DecodeError.NONE;
-const E_UNSUPPORTED_LINK = DecodeError.UNSUPPORTED_LINK;
-const E_TRUNCATED_LINK = DecodeError.TRUNCATED_LINK;
-const E_NOT_IP = DecodeError.NOT_IP;
-const E_TRUNCATED_IP = DecodeError.TRUNCATED_IP;
-const E_BAD_IP_HEADER = DecodeError.BAD_IP_HEADER;
-const E_TRUNCATED_TRANSPORT = DecodeError.TRUNCATED_TRANSPORT;
-const E_FRAGMENT = DecodeError.FRAGMENT;
-const E_BAD_IPV6_EXTENSION = DecodeError.BAD_IPV6_EXTENSION;
-const E_BAD_TRANSPORT_HEADER = DecodeError.BAD_TRANSPORT_HEADER;
+const E_NONE = DecodeStatus.NONE;
+const E_UNSUPPORTED_LINK = DecodeStatus.UNSUPPORTED_LINK;
+const E_TRUNCATED_LINK = DecodeStatus.TRUNCATED_LINK;
+const E_NOT_IP = DecodeStatus.NOT_IP;
+const E_TRUNCATED_IP = DecodeStatus.TRUNCATED_IP;
+const E_BAD_IP_HEADER = DecodeStatus.BAD_IP_HEADER;
+const E_TRUNCATED_TRANSPORT = DecodeStatus.TRUNCATED_TRANSPORT;
+const E_FRAGMENT = DecodeStatus.FRAGMENT;
+const E_BAD_IPV6_EXTENSION = DecodeStatus.BAD_IPV6_EXTENSION;
+const E_BAD_TRANSPORT_HEADER = DecodeStatus.BAD_TRANSPORT_HEADER;
 
-/** Names of the DecodeError codes, by code (index 0 is success). */
-export const DECODE_ERROR_NAMES = [
+/** Names of the DecodeStatus codes, by code (index 0 is success). */
+export const DECODE_STATUS_NAMES = [
   'none',
   'unsupported_link',
   'truncated_link',
@@ -114,8 +115,8 @@ export function icmpIsTwoWay(protocol: number, type: number): boolean {
 }
 
 export class Decoder {
-  /** Packets that failed, by DecodeError code (index 0 unused). */
-  readonly errors = new Float64Array(DECODE_ERROR_NAMES.length);
+  /** Packets that failed, by DecodeStatus code (index 0 unused). */
+  readonly errors = new Float64Array(DECODE_STATUS_NAMES.length);
   /** Fragments seen: first fragments (decoded, with ports) and later ones (skipped). */
   fragments = 0;
   /** Packets decoded successfully. */

@@ -16,7 +16,7 @@ export class PcapFormatError extends Error {
   override name = 'PcapFormatError';
 }
 
-export interface ReadOptions {
+export interface PcapReadOptions {
   /** Awaited between chunks: lets a slow consumer apply back-pressure. */
   drain?: () => Promise<void> | undefined;
   /** Called between chunks and once at the end. */
@@ -168,9 +168,10 @@ class CaptureParser {
       if (dv.getUint32(p + len - 4, le) !== len) this.fail(`pcapng block length ${len} does not match its trailer`, fileOffset + p);
       const body = p + 8;
       const bodyEnd = p + len - 4;
-      if (type === BLOCK_EPB) {
-        if (len < 32) this.fail('enhanced packet block too short', fileOffset + p);
-        const ifc = dv.getUint32(body, le);
+      if (type === BLOCK_EPB || type === BLOCK_OPB) {
+        // The obsolete Packet Block is laid out as the Enhanced one, but for a 16-bit interface id.
+        if (len < 32) this.fail(type === BLOCK_EPB ? 'enhanced packet block too short' : 'packet block too short', fileOffset + p);
+        const ifc = type === BLOCK_EPB ? dv.getUint32(body, le) : dv.getUint16(body, le);
         const caplen = dv.getUint32(body + 12, le);
         if (ifc >= this.ifLink.length) this.fail(`packet for undeclared interface ${ifc}`, fileOffset + p);
         if (body + 20 + caplen > bodyEnd) this.fail('packet longer than its block', fileOffset + p);
@@ -184,15 +185,6 @@ class CaptureParser {
         const room = bodyEnd - body - 4;
         // No timestamp in this block: carry the previous packet's, so flow timing stays sane.
         this.deliver(buf, body + 4, origLen < room ? origLen : room, origLen, this.lastTs, this.ifLink[0]!);
-      } else if (type === BLOCK_OPB) {
-        if (len < 32) this.fail('packet block too short', fileOffset + p);
-        const ifc = dv.getUint16(body, le);
-        const caplen = dv.getUint32(body + 12, le);
-        if (ifc >= this.ifLink.length) this.fail(`packet for undeclared interface ${ifc}`, fileOffset + p);
-        if (body + 20 + caplen > bodyEnd) this.fail('packet longer than its block', fileOffset + p);
-        const ts = this.timestamp(ifc, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le));
-        if (this.speed > 0 && this.pace(ts)) return p;
-        this.deliver(buf, body + 20, caplen, dv.getUint32(body + 16, le), ts, this.ifLink[ifc]!);
       } else if (type === BLOCK_IDB) {
         if (len < 20) this.fail('interface description block too short', fileOffset + p);
         this.addInterface(buf, dv, body, bodyEnd, fileOffset);
@@ -289,7 +281,7 @@ function abortError(path: string, signal: AbortSignal): Error {
  * Rejects with a PcapFormatError (naming file and offset) on a broken structure; a last
  * record cut short is counted in `truncatedRecords` instead.
  */
-export async function readPcapFile(path: string, handler: PacketHandler, opts: ReadOptions = {}): Promise<ReadResult> {
+export async function readPcapFile(path: string, handler: PacketHandler, opts: PcapReadOptions = {}): Promise<ReadResult> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
     throw new PcapFormatError(`${path}: cannot open (${err.code === 'ENOENT' ? 'no such file' : err.message})`);
   });

@@ -108,7 +108,7 @@ const FALLBACK = GLYPHS.get('?')!;
 
 /** Cell width (5 columns of ink + 1 of spacing) and height (7 rows + 2 of descender). */
 export const GLYPH_W = 6;
-export const GLYPH_H = 9;
+const GLYPH_H = 9;
 /** Height of the capitals and digits: what to centre on a tick. */
 export const CAP_H = 7;
 

@@ -60,13 +60,7 @@ export function encodePng(width: number, height: number, pixels: Uint8Array, cha
   ihdr[12] = 0; // no interlace
   const idat = zlib.deflateSync(raw, { level: 6 });
   const parts = [PNG_SIGNATURE, chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return new Uint8Array(Buffer.concat(parts));
 }
 
 function chunk(type: string, data: Uint8Array): Uint8Array {
@@ -114,25 +108,12 @@ export class Raster {
     return [this.pixels[o]!, this.pixels[o + 1]!, this.pixels[o + 2]!];
   }
 
-  /** Fills the w x h rectangle whose top-left corner is (x, y). */
+  /** Fills the w x h rectangle whose top-left corner is (x, y): blendRect at full opacity. */
   fillRect(x: number, y: number, w: number, h: number, c: Rgb): void {
-    x = Math.round(x);
-    y = Math.round(y);
-    const x0 = Math.max(0, x);
-    const y0 = Math.max(0, y);
-    const x1 = Math.min(this.width, x + w);
-    const y1 = Math.min(this.height, y + h);
-    const [r, g, b] = c;
-    const px = this.pixels;
-    for (let yy = y0; yy < y1; yy++)
-      for (let o = (yy * this.width + x0) * 3, end = (yy * this.width + x1) * 3; o < end; o += 3) {
-        px[o] = r;
-        px[o + 1] = g;
-        px[o + 2] = b;
-      }
+    this.blendRect(x, y, w, h, c, 256);
   }
 
-  /** Like fillRect, but paints c over what is there with opacity alpha256 / 256. */
+  /** Paints c over the w x h rectangle at (x, y) with opacity alpha256 / 256 (256: replaces it exactly). */
   blendRect(x: number, y: number, w: number, h: number, c: Rgb, alpha256: number): void {
     x = Math.round(x);
     y = Math.round(y);
@@ -144,9 +125,9 @@ export class Raster {
     const px = this.pixels;
     for (let yy = y0; yy < y1; yy++)
       for (let o = (yy * this.width + x0) * 3, end = (yy * this.width + x1) * 3; o < end; o += 3) {
-        px[o] += ((r - px[o]!) * alpha256) >> 8;
-        px[o + 1] += ((g - px[o + 1]!) * alpha256) >> 8;
-        px[o + 2] += ((b - px[o + 2]!) * alpha256) >> 8;
+        px[o]! += ((r - px[o]!) * alpha256) >> 8;
+        px[o + 1]! += ((g - px[o + 1]!) * alpha256) >> 8;
+        px[o + 2]! += ((b - px[o + 2]!) * alpha256) >> 8;
       }
   }
 

@@ -40,7 +40,7 @@ export interface ScatterOptions {
 }
 
 export const DEFAULT_TITLE = 'nids: source vs destination port';
-export const MAX_PORT = 65535;
+const MAX_PORT = 65535;
 
 export const COLORS = {
   background: [255, 255, 255] as Rgb,

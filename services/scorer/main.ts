@@ -4,14 +4,15 @@
 import { str, bool } from '../../lib/config/index.ts';
 import { kafkaSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
-import { AvroCodec, connectRegistry, DecodeError } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, runBatches, sendAll, toDeadLetter, type OutMessage } from '../../lib/kafka/index.ts';
+import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
+import { createKafka, createProducer, runStage, type OutMessage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import type { Anomaly, ScoredFlow } from '../../lib/avro/records.ts';
-import { ActiveModelHolder } from './model.ts';
-import { nowMicros, scoreFlows } from './score.ts';
+import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
+import { scoreFlows } from '../../lib/pipeline/score.ts';
+import { nowMicros } from '../../lib/time/index.ts';
 
 const spec = {
   groupId: str({ flag: 'group-id', env: 'NIDS_SCORER_GROUP', default: 'nids-scorer', help: 'Kafka consumer group shared by all scorers.' }),
@@ -62,32 +63,15 @@ export const scorerService: ServiceDef<typeof spec> = {
     await consumer.subscribe({ topic: config.flowsTopic, fromBeginning: config.fromBeginning });
     consumer.on(consumer.events.GROUP_JOIN, () => metrics.setReady(true));
     try {
-      await runBatches(consumer, async (messages, ctx) => {
-        const end = batchSeconds.startTimer();
-        const flows: Flow[] = [];
-        const dead: OutMessage[] = [];
-        for (const m of messages) {
-          try {
-            flows.push(await flowCodec.decode(m.value));
-          } catch (err) {
-            if (!(err instanceof DecodeError)) throw err;
-            dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));
-          }
-        }
+      const stage = { decode: (v: Buffer | null) => flowCodec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlqTotal, batchSeconds };
+      await runStage<Flow>(consumer, producer, stage, (flows) => {
         const { scored, anomalies } = scoreFlows(model.current!, flows, nowMicros());
-        const out = new Map<string, OutMessage[]>([
-          [config.scoredTopic, scored.map((s) => ({ key: s.flow.community_id, value: scoredCodec.encode(s) }))],
-          [config.anomaliesTopic, anomalies.map((a) => ({ key: a.community_id, value: anomalyCodec.encode(a) }))],
-          [config.dlqTopic, dead],
-        ]);
-        await sendAll(producer, out);
         scoredTotal.inc(scored.length);
         for (const a of anomalies) anomalyTotal.inc({ severity: a.severity });
-        if (dead.length > 0) {
-          dlqTotal.inc(dead.length);
-          log.warn({ count: dead.length, reason: dead[0]!.headers!['nids-error'] }, 'undecodable records sent to the DLQ');
-        }
-        end();
+        return new Map<string, OutMessage[]>([
+          [config.scoredTopic, scored.map((s) => ({ key: s.flow.community_id, value: scoredCodec.encode(s) }))],
+          [config.anomaliesTopic, anomalies.map((a) => ({ key: a.community_id, value: anomalyCodec.encode(a) }))],
+        ]);
       });
       await stopped;
     } finally {

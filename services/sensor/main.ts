@@ -19,14 +19,15 @@ import { createKafka, createProducer } from '../../lib/kafka/index.ts';
 import { Counter, Histogram } from '../../lib/metrics/index.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { FlowPublisher } from './publisher.ts';
-import { captureFlows, liveCaptureOptions, liveCaptureSettings, readFlows, sensorFlowSettings, progressReporter } from './source.ts';
+import { flowSettings, liveCaptureSettings } from '../../lib/config/stages.ts';
+import { captureFlows, liveCaptureOptions, readFlows, progressReporter } from '../../lib/pipeline/source.ts';
 import { probeCapture } from '../../lib/capture/live.ts';
 
 const spec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_SENSOR_INPUT', metavar: 'pcap', help: 'pcap or pcapng file to read (offline sensor); or give --iface.' }),
   ...liveCaptureSettings,
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: hostname(), help: 'Name of this sensor in every flow record.' }),
-  ...sensorFlowSettings,
+  ...flowSettings,
   batchSize: num({ flag: 'batch-size', env: 'NIDS_SENSOR_BATCH', default: 500, integer: true, min: 1, help: 'Flows per Kafka request.' }),
   lingerMs: num({ flag: 'linger-ms', env: 'NIDS_SENSOR_LINGER_MS', default: 200, min: 0, help: 'Longest wait before sending a partial batch.' }),
   maxPending: num({ flag: 'max-pending', env: 'NIDS_SENSOR_MAX_PENDING', default: 8, integer: true, min: 1, help: 'Unacknowledged batches before a file read waits (live: flows beyond it are dropped, counted).' }),

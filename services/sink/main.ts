@@ -6,12 +6,12 @@ import { mkdirSync } from 'node:fs';
 import { num, str } from '../../lib/config/index.ts';
 import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
-import { AvroCodec, connectRegistry, DecodeError } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, runBatches, sendAll, toDeadLetter, type OutMessage } from '../../lib/kafka/index.ts';
+import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
+import { createKafka, createProducer, runStage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge } from '../../lib/metrics/index.ts';
 import type { ScoredFlow } from '../../lib/avro/records.ts';
-import { CsvWriter, CSV_FILE } from './csv.ts';
-import { PLOT_FILE, writePlot } from './plot.ts';
+import { CsvWriter, CSV_FILE } from '../../lib/pipeline/csv.ts';
+import { PLOT_FILE, writePlot } from '../../lib/pipeline/plot.ts';
 
 const spec = {
   out: str({ flag: 'out', env: 'NIDS_SINK_OUT', default: 'out/sink', metavar: 'dir', help: `Folder of ${CSV_FILE} and ${PLOT_FILE}.` }),
@@ -53,27 +53,14 @@ export const sinkService: ServiceDef<typeof spec> = {
     await consumer.subscribe({ topic: config.scoredTopic, fromBeginning: true });
     const timer = setInterval(refreshPlot, config.plotEveryS * 1000);
     try {
-      await runBatches(consumer, async (messages, ctx) => {
-        const batch: ScoredFlow[] = [];
-        const dead: OutMessage[] = [];
-        for (const m of messages) {
-          try {
-            batch.push(await codec.decode(m.value));
-          } catch (err) {
-            if (!(err instanceof DecodeError)) throw err;
-            dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));
-          }
-        }
-        if (dead.length > 0) {
-          await sendAll(producer, new Map([[config.dlqTopic, dead]]));
-          dlq.inc(dead.length);
-          log.warn({ count: dead.length, reason: dead[0]!.headers!['nids-error'] }, 'undecodable records sent to the DLQ');
-        }
+      const stage = { decode: (v: Buffer | null) => codec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlq };
+      await runStage<ScoredFlow>(consumer, producer, stage, (batch) => {
         const before = csv.duplicatesDropped;
         const n = csv.write(batch);
         rows.inc(n);
         dups.inc(csv.duplicatesDropped - before);
         anomalies.set(csv.anomalyRows);
+        return new Map();
       });
       metrics.setReady(true);
       await stopped;

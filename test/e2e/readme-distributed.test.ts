@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { CSV_FILE } from '../../services/sink/csv.ts';
+import { CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { waitFor } from '../helpers/proc.ts';
 import { REPO } from '../helpers/stack.ts';
 

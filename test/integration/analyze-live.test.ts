@@ -11,8 +11,8 @@ import { createConnection } from 'node:net';
 import type { ChildProcess } from 'node:child_process';
 import { createVethLab, generateTraffic, liveCaptureSkipReason, startResponder, startTcpdump, TCP_PORT, UDP_PORT, type VethLab } from '../helpers/netns.ts';
 import { startNids, waitFor } from '../helpers/proc.ts';
-import { CSV_COLUMNS, CSV_FILE } from '../../services/sink/csv.ts';
-import { PLOT_FILE } from '../../services/sink/plot.ts';
+import { CSV_COLUMNS, CSV_FILE } from '../../lib/pipeline/csv.ts';
+import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
 
 const skip = liveCaptureSkipReason();
 const SCAN_PORTS = 60;

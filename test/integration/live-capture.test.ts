@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync, type ChildProcess } from 'node:child_process';
-import { flowsFromLive } from '../../lib/flow/from-live.ts';
+import { LiveFlows } from '../../lib/flow/from-live.ts';
 import { flowsFromPcap } from '../../lib/flow/from-pcap.ts';
 import { LinkType } from '../../lib/pcap/types.ts';
 import { CaptureError, LiveCapture } from '../../lib/capture/live.ts';
@@ -61,7 +61,7 @@ test('live capture on a veth: exactly the flows generated, equal to tcpdump\'s r
   const pcap = join(dir, 'wire.pcap');
   const tcpdump = await startTcpdump(l.hostIf, filter, pcap);
   const live: Flow[] = [];
-  const source = flowsFromLive({ iface: l.hostIf, filter }, { sensorId: 'it-live' }, (f) => live.push(f));
+  const source = new LiveFlows({ iface: l.hostIf, filter }, { sensorId: 'it-live' }, (f) => live.push(f));
   let exchanges;
   try {
     assert.equal(source.capture.linkType, LinkType.ETHERNET);
@@ -112,7 +112,7 @@ test('live capture: an idle flow is exported on a quiet link, by the clock alone
   const l = lab!;
   const live: Flow[] = [];
   // UDP goes idle after min(30, idle) s: 1 s here.
-  const source = flowsFromLive({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-idle', idleTimeoutS: 1 }, (f) => live.push(f), { advanceEveryMs: 200 });
+  const source = new LiveFlows({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-idle', idleTimeoutS: 1 }, (f) => live.push(f), { advanceEveryMs: 200 });
   try {
     await generateTraffic(l.peerAddr, 0, 1);
     const deadline = Date.now() + 5000;
@@ -129,7 +129,7 @@ test('live capture: an idle flow is exported on a quiet link, by the clock alone
 test('live capture: a snap length cuts packets (counted), byte counts still come from the IP header', { skip, timeout: 60_000 }, async () => {
   const l = lab!;
   const live: Flow[] = [];
-  const source = flowsFromLive({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}`, snapLen: 64 }, { sensorId: 'it-snap' }, (f) => live.push(f));
+  const source = new LiveFlows({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}`, snapLen: 64 }, { sensorId: 'it-snap' }, (f) => live.push(f));
   let x;
   try {
     [x] = await generateTraffic(l.peerAddr, 0, 1);
@@ -148,7 +148,7 @@ test('live capture: promisc off keeps the interface\'s own, broadcast and multic
   const l = lab!;
   const mac = readFileSync(`/sys/class/net/${l.hostIf}/address`, 'utf8').trim();
   const live: Flow[] = [];
-  const source = flowsFromLive({ iface: l.hostIf, filter: 'udp', promisc: false }, { sensorId: 'it-promisc' }, (f) => live.push(f));
+  const source = new LiveFlows({ iface: l.hostIf, filter: 'udp', promisc: false }, { sensorId: 'it-promisc' }, (f) => live.push(f));
   try {
     assert.equal(source.capture.filter, `(udp) and (ether host ${mac} or ether multicast)`);
     await generateTraffic(l.peerAddr, 0, 1);
@@ -163,7 +163,7 @@ test('live capture: promisc off keeps the interface\'s own, broadcast and multic
 test('live capture on `any`: Linux cooked headers, the same flows', { skip, timeout: 60_000 }, async () => {
   const l = lab!;
   const live: Flow[] = [];
-  const source = flowsFromLive({ iface: 'any', filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-any' }, (f) => live.push(f));
+  const source = new LiveFlows({ iface: 'any', filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-any' }, (f) => live.push(f));
   let xs;
   try {
     assert.ok(source.capture.linkType === LinkType.LINUX_SLL || source.capture.linkType === LinkType.LINUX_SLL2, `link type ${source.capture.linkType}`);

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import { keys } from '../../lib/modelstore/index.ts';
 import { Detector } from '../../lib/detector/index.ts';
-import { ActiveModelHolder } from '../../services/scorer/model.ts';
+import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
 import { createLogger } from '../../lib/log/index.ts';
 import { stackEndpoints, uniqueName } from '../helpers/stack.ts';
 import { waitFor } from '../helpers/proc.ts';

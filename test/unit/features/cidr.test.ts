@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CidrSet, DEFAULT_INTERNAL_CIDRS, ipBytes } from '../../../lib/features/cidr.ts';
+import { CidrSet, ipBytes } from '../../../lib/features/cidr.ts';
+import { TRAINING_DEFAULTS } from '../../../lib/config/stages.ts';
 
 test('the default internal ranges: RFC 1918, loopback, IPv6 unique-local and link-local', () => {
-  const internal = new CidrSet(DEFAULT_INTERNAL_CIDRS);
+  const internal = new CidrSet(TRAINING_DEFAULTS.internalCidrs);
   for (const ip of ['10.1.2.3', '172.16.0.1', '172.31.255.254', '192.168.1.1', '127.0.0.1', 'fd12::1', '::1', 'fe80::1']) assert.equal(internal.has(ip), true, ip);
   for (const ip of ['172.15.255.255', '172.32.0.0', '8.8.8.8', '2001:db8::1', 'fec0::1', 'not-an-ip', '']) assert.equal(internal.has(ip), false, ip);
 });

@@ -5,8 +5,8 @@ import { communityId } from '../../../lib/flow/community-id.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
 import { END_REASONS } from '../../../lib/flow/record.ts';
 import { LinkType } from '../../../lib/pcap/types.ts';
-import { tcpFrame, udpFrame, dnsMessage, TCP, type Endpoint } from '../../../lib/pcap/build.ts';
-import { ethernet, ipv4, ipv6 } from '../../helpers/packets.ts';
+import { tcpFrame, udpFrame, dnsMessage, ethernet, ipv4, ipv6, type Endpoint } from '../../../lib/sim/frames.ts';
+import { TcpFlag } from '../../../lib/packet/decode.ts';
 import { ipBytes } from '../../../lib/features/cidr.ts';
 
 const T0 = 1_700_000_000_000_000; // µs
@@ -46,15 +46,15 @@ function conversation(h: Harness, t: number, client = C, server = SRV): { fwd: n
     ts.push(t);
     h.feed(f, t);
   };
-  send(client, server, TCP.SYN, 0, 0);
-  send(server, client, TCP.SYN | TCP.ACK, 0, 1000);
-  send(client, server, TCP.ACK, 0, 500);
-  send(client, server, TCP.PSH | TCP.ACK, 100, 3000);
-  send(server, client, TCP.PSH | TCP.ACK, 1400, 10_000);
-  send(server, client, TCP.ACK | 0x20, 10, 200); // URG
-  send(client, server, TCP.FIN | TCP.ACK, 0, 7000);
-  send(server, client, TCP.FIN | TCP.ACK, 0, 800);
-  send(client, server, TCP.ACK, 0, 900);
+  send(client, server, TcpFlag.SYN, 0, 0);
+  send(server, client, TcpFlag.SYN | TcpFlag.ACK, 0, 1000);
+  send(client, server, TcpFlag.ACK, 0, 500);
+  send(client, server, TcpFlag.PSH | TcpFlag.ACK, 100, 3000);
+  send(server, client, TcpFlag.PSH | TcpFlag.ACK, 1400, 10_000);
+  send(server, client, TcpFlag.ACK | 0x20, 10, 200); // URG
+  send(client, server, TcpFlag.FIN | TcpFlag.ACK, 0, 7000);
+  send(server, client, TcpFlag.FIN | TcpFlag.ACK, 0, 800);
+  send(client, server, TcpFlag.ACK, 0, 900);
   return { fwd, rev, ts };
 }
 
@@ -102,10 +102,10 @@ test('a TCP conversation: counts each way, flags, handshake, sizes, inter-arriva
 
 test('RST ends a flow; a SYN answered by RST is SYN-only; a new SYN on a closed 5-tuple starts a new flow', () => {
   const h = new Harness();
-  h.feed(tcpFrame(C, SRV, TCP.SYN, 1, 0), T0);
-  h.feed(tcpFrame(SRV, C, TCP.RST | TCP.ACK, 0, 2), T0 + 100);
-  h.feed(tcpFrame(SRV, C, TCP.RST | TCP.ACK, 0, 2), T0 + 200); // a straggler joins in the linger
-  h.feed(tcpFrame(C, SRV, TCP.SYN, 1, 0), T0 + 1 * S); // port reuse: the old flow ends now
+  h.feed(tcpFrame(C, SRV, TcpFlag.SYN, 1, 0), T0);
+  h.feed(tcpFrame(SRV, C, TcpFlag.RST | TcpFlag.ACK, 0, 2), T0 + 100);
+  h.feed(tcpFrame(SRV, C, TcpFlag.RST | TcpFlag.ACK, 0, 2), T0 + 200); // a straggler joins in the linger
+  h.feed(tcpFrame(C, SRV, TcpFlag.SYN, 1, 0), T0 + 1 * S); // port reuse: the old flow ends now
   assert.equal(h.flows.length, 1);
   const f = h.flows[0]!;
   assert.deepEqual([f.end_reason, f.packets_fwd, f.packets_rev, f.rst_count, f.handshake_complete], ['rst', 1, 2, 2, false]);
@@ -120,7 +120,7 @@ test('idle timeouts per protocol (defaults TCP 60 s, UDP 30 s, ICMP 10 s), drive
   const h = new Harness();
   const icmp = new Uint8Array(16);
   icmp[0] = 8;
-  h.feed(tcpFrame(C, SRV, TCP.ACK, 1, 1, 10), T0);
+  h.feed(tcpFrame(C, SRV, TcpFlag.ACK, 1, 1, 10), T0);
   h.feed(udpFrame(C, { ip: '10.0.0.3', port: 5000 }, new Uint8Array(10)), T0);
   h.feed(ethernet(ipv4([10, 0, 0, 1], [10, 0, 0, 4], 1, icmp)), T0);
   const reasons = () => h.flows.map((f) => `${f.protocol}:${f.end_reason}`);
@@ -148,7 +148,7 @@ test('active timeout splits a long flow; the continuation keeps its initiator', 
   for (let i = 0; i <= 70; i++) {
     // Alternate directions; the packet that crosses 300 s is a reply.
     const fromClient = i % 2 === 0;
-    h.feed(tcpFrame(fromClient ? C : SRV, fromClient ? SRV : C, TCP.ACK, 1, 1, 1), T0 + i * 10 * S);
+    h.feed(tcpFrame(fromClient ? C : SRV, fromClient ? SRV : C, TcpFlag.ACK, 1, 1, 1), T0 + i * 10 * S);
   }
   h.table.flush();
   assert.deepEqual(h.flows.map((f) => f.end_reason), ['active', 'active', 'shutdown']);
@@ -248,7 +248,7 @@ test('behavioral context per source over the sliding window', () => {
   const h = new Harness({ contextWindowS: 60 });
   const scanner: Endpoint = { ip: '10.6.6.6', port: 50000 };
   // 20 SYN-only probes to 5 hosts x 4 ports within a second, then one full conversation.
-  for (let i = 0; i < 20; i++) h.feed(tcpFrame(scanner, { ip: `10.0.2.${i % 5}`, port: 20 + Math.floor(i / 5) }, TCP.SYN, 1, 0), T0 + i * 1000);
+  for (let i = 0; i < 20; i++) h.feed(tcpFrame(scanner, { ip: `10.0.2.${i % 5}`, port: 20 + Math.floor(i / 5) }, TcpFlag.SYN, 1, 0), T0 + i * 1000);
   conversation(h, T0 + 100_000, scanner, { ip: '10.0.2.0', port: 80 });
   h.table.flush();
   const last = h.flows.reduce((a, b) => (a.ts_start > b.ts_start ? a : b));
@@ -263,7 +263,7 @@ test('behavioral context per source over the sliding window', () => {
   assert.ok(last.ts_start === T0 + 100_000);
   // Two minutes later the window has moved on: only the new flow counts.
   const later = new Harness({ contextWindowS: 60 });
-  for (let i = 0; i < 20; i++) later.feed(tcpFrame(scanner, { ip: `10.0.2.${i % 5}`, port: 20 + i }, TCP.SYN, 1, 0), T0 + i * 1000);
+  for (let i = 0; i < 20; i++) later.feed(tcpFrame(scanner, { ip: `10.0.2.${i % 5}`, port: 20 + i }, TcpFlag.SYN, 1, 0), T0 + i * 1000);
   later.table.flush();
   later.feed(udpFrame(scanner, { ip: '10.0.3.1', port: 53 }, new Uint8Array(4)), T0 + 120 * S);
   later.table.flush();

@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { averagePathLength, IsolationForest, ParameterError, type Trees } from '../../../lib/iforest/forest.ts';
+import { averagePathLength, IsolationForest, ParameterError } from '../../../lib/iforest/forest.ts';
+import type { Trees } from '../../../lib/iforest/trees.ts';
 
 /** A data set as fast-check draws it: rows of small integers (ties and constant columns are common). */
 const dataset = fc

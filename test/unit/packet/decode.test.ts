@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Decoder, DecodeError, PacketInfo, formatAddress, DECODE_ERROR_NAMES, TcpFlag } from '../../../lib/packet/decode.ts';
+import { Decoder, DecodeStatus, PacketInfo, formatAddress, DECODE_STATUS_NAMES, TcpFlag } from '../../../lib/packet/decode.ts';
 import { parseDns, dnsName, DnsInfo, entropy } from '../../../lib/packet/dns.ts';
 import { LinkType } from '../../../lib/pcap/types.ts';
-import { ethernet, ipv4, ipv6, tcp, udp, dnsQuery } from '../../helpers/packets.ts';
+import { ethernet, ipv4, ipv6, tcp, udp, dnsMessage } from '../../../lib/sim/frames.ts';
 
 const A = [10, 0, 0, 1];
 const B = [192, 168, 1, 2];
@@ -45,17 +45,17 @@ function ext(next: number, body: Uint8Array, type: 'generic' | 'ah' | 'frag' = '
 test('Ethernet with none, 802.1Q, QinQ (0x88a8 and 0x9100) tags; IPv4 with options; TCP', () => {
   for (const vlans of [[], [0x8100], [0x88a8, 0x8100], [0x9100, 0x8100], [0x8100, 0x8100, 0x8100]]) {
     const { r, p } = decode(ethernet(ipv4(A, B, 6, tcp(40000, 443, 0x02, 10), { ihl: 24 }), 0x0800, vlans), LinkType.ETHERNET);
-    assert.equal(r, DecodeError.NONE, `vlans ${vlans}`);
+    assert.equal(r, DecodeStatus.NONE, `vlans ${vlans}`);
     assert.equal(formatAddress(p.src, 4), '10.0.0.1');
     assert.equal(formatAddress(p.dst, 4), '192.168.1.2');
     assert.deepEqual([p.ipVersion, p.protocol, p.srcPort, p.dstPort, p.tcpFlags, p.payloadLength, p.ipLength], [4, 6, 40000, 443, 0x02, 10, 54]);
   }
-  assert.equal(decode(ethernet(ipv4(A, B, 6, tcp(1, 2, 0)), 0x0806), LinkType.ETHERNET).r, DecodeError.NOT_IP, 'ARP');
-  assert.equal(decode(ethernet(ipv4(A, B, 6, tcp(1, 2, 0)), 0x0800, [0x8100]).slice(0, 16), LinkType.ETHERNET).r, DecodeError.TRUNCATED_LINK);
+  assert.equal(decode(ethernet(ipv4(A, B, 6, tcp(1, 2, 0)), 0x0806), LinkType.ETHERNET).r, DecodeStatus.NOT_IP, 'ARP');
+  assert.equal(decode(ethernet(ipv4(A, B, 6, tcp(1, 2, 0)), 0x0800, [0x8100]).slice(0, 16), LinkType.ETHERNET).r, DecodeStatus.TRUNCATED_LINK);
 });
 
 test('Linux cooked SLL and SLL2, raw IP (101, 228, 229), BSD loopback in both byte orders', () => {
-  const ip = ipv4(A, B, 17, udp(5353, 53, dnsQuery('a.b', 1)));
+  const ip = ipv4(A, B, 17, udp(5353, 53, dnsMessage(0x1234, 'a.b', 1, false)));
   const ip6 = ipv6(A6, B6, 17, udp(5353, 53));
   const sll = withPrefix([0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x08, 0x00], ip);
   const sll6 = withPrefix([0, 0, 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 0, 0x86, 0xdd], ip6);
@@ -75,39 +75,39 @@ test('Linux cooked SLL and SLL2, raw IP (101, 228, 229), BSD loopback in both by
   ];
   for (const [pkt, link, v] of cases) {
     const { r, p } = decode(pkt, link);
-    assert.equal(r, DecodeError.NONE, `link ${link} v${v}`);
+    assert.equal(r, DecodeStatus.NONE, `link ${link} v${v}`);
     assert.deepEqual([p.ipVersion, p.protocol, p.srcPort, p.dstPort], [v, 17, 5353, 53], `link ${link} v${v}`);
   }
-  assert.equal(decode(ip, 147).r, DecodeError.UNSUPPORTED_LINK);
-  assert.equal(decode(withPrefix([7, 0, 0, 0], ip), LinkType.NULL).r, DecodeError.NOT_IP);
-  assert.equal(decode(sll.slice(0, 10), LinkType.LINUX_SLL).r, DecodeError.TRUNCATED_LINK);
+  assert.equal(decode(ip, 147).r, DecodeStatus.UNSUPPORTED_LINK);
+  assert.equal(decode(withPrefix([7, 0, 0, 0], ip), LinkType.NULL).r, DecodeStatus.NOT_IP);
+  assert.equal(decode(sll.slice(0, 10), LinkType.LINUX_SLL).r, DecodeStatus.TRUNCATED_LINK);
 });
 
 test('IPv6 extension headers: hop-by-hop, routing, destination options, AH, fragment', () => {
   const t = tcp(1234, 80, TcpFlag.SYN | TcpFlag.ACK, 5);
   const chain = ext(43, ext(60, ext(51, ext(6, t, 'ah'))));
   const { r, p } = decode(ethernet(ipv6(A6, B6, 0, chain), 0x86dd), LinkType.ETHERNET);
-  assert.equal(r, DecodeError.NONE);
+  assert.equal(r, DecodeStatus.NONE);
   assert.equal(formatAddress(p.src, 6), '2001:db8::1');
   assert.deepEqual([p.protocol, p.srcPort, p.dstPort, p.tcpFlags, p.payloadLength, p.ipLength], [6, 1234, 80, 0x12, 5, 40 + chain.length]);
   // First fragment: ports, counted; a later one: counted and skipped.
   const first = decode(ipv6(A6, B6, 44, ext(17, udp(5, 6, new Uint8Array(100)), 'frag', { offset: 0, more: true })), LinkType.RAW);
-  assert.deepEqual([first.r, first.p.firstFragment, first.p.dstPort, first.d.fragments], [DecodeError.NONE, true, 6, 1]);
+  assert.deepEqual([first.r, first.p.firstFragment, first.p.dstPort, first.d.fragments], [DecodeStatus.NONE, true, 6, 1]);
   const later = decode(ipv6(A6, B6, 44, ext(17, new Uint8Array(64), 'frag', { offset: 13, more: false })), LinkType.RAW);
-  assert.deepEqual([later.r, later.d.fragments, later.d.errors[DecodeError.FRAGMENT]], [DecodeError.FRAGMENT, 1, 1]);
+  assert.deepEqual([later.r, later.d.fragments, later.d.errors[DecodeStatus.FRAGMENT]], [DecodeStatus.FRAGMENT, 1, 1]);
   // A header claiming more than the payload, and an endless chain.
   const liar = ext(6, t);
   liar[1] = 200;
-  assert.equal(decode(ipv6(A6, B6, 0, liar), LinkType.RAW).r, DecodeError.BAD_IPV6_EXTENSION);
+  assert.equal(decode(ipv6(A6, B6, 0, liar), LinkType.RAW).r, DecodeStatus.BAD_IPV6_EXTENSION);
   let long: Uint8Array = t;
   for (let i = 0; i < 20; i++) long = ext(i === 0 ? 6 : 60, long);
-  assert.equal(decode(ipv6(A6, B6, 60, long), LinkType.RAW).r, DecodeError.BAD_IPV6_EXTENSION);
+  assert.equal(decode(ipv6(A6, B6, 60, long), LinkType.RAW).r, DecodeStatus.BAD_IPV6_EXTENSION);
   // Cut inside the extension headers.
   const cut = ipv6(A6, B6, 0, chain);
-  assert.equal(decode(cut.slice(0, 44), LinkType.RAW).r, DecodeError.TRUNCATED_IP);
+  assert.equal(decode(cut.slice(0, 44), LinkType.RAW).r, DecodeStatus.TRUNCATED_IP);
   // No next header (59): a flow on addresses alone.
   const none = decode(ipv6(A6, B6, 59, new Uint8Array(0)), LinkType.RAW);
-  assert.deepEqual([none.r, none.p.protocol, none.p.srcPort, none.p.dstPort], [DecodeError.NONE, 59, 0, 0]);
+  assert.deepEqual([none.r, none.p.protocol, none.p.srcPort, none.p.dstPort], [DecodeStatus.NONE, 59, 0, 0]);
 });
 
 test('ICMP and ICMPv6: type and Community ID counterpart in the port fields', () => {
@@ -127,7 +127,7 @@ test('ICMP and ICMPv6: type and Community ID counterpart in the port fields', ()
   ];
   for (const [pkt, proto, sp, dp] of cases) {
     const { r, p } = decode(pkt, LinkType.RAW);
-    assert.equal(r, DecodeError.NONE);
+    assert.equal(r, DecodeStatus.NONE);
     assert.deepEqual([p.protocol, p.srcPort, p.dstPort, p.payloadLength], [proto, sp, dp, 32]);
     assert.equal(p.icmpType, sp);
   }
@@ -135,37 +135,37 @@ test('ICMP and ICMPv6: type and Community ID counterpart in the port fields', ()
 
 test('IPv4: fragments, TSO zero length, bad headers', () => {
   const first = decode(ipv4(A, B, 17, udp(1, 2), { mf: true }), LinkType.RAW);
-  assert.equal(first.r, DecodeError.NONE);
+  assert.equal(first.r, DecodeStatus.NONE);
   assert.equal(first.p.firstFragment, true);
   assert.equal(first.d.fragments, 1);
   const later = decode(ipv4(A, B, 17, new Uint8Array(16), { frag: 185 }), LinkType.RAW);
-  assert.equal(later.r, DecodeError.FRAGMENT);
+  assert.equal(later.r, DecodeStatus.FRAGMENT);
   assert.equal(later.d.fragments, 1);
   const tso = ipv4(A, B, 6, tcp(1, 2, TcpFlag.ACK, 3000));
   tso[2] = tso[3] = 0;
   const t = decode(tso, LinkType.RAW);
-  assert.deepEqual([t.r, t.p.ipLength, t.p.payloadLength], [DecodeError.NONE, 3040, 3000]);
+  assert.deepEqual([t.r, t.p.ipLength, t.p.payloadLength], [DecodeStatus.NONE, 3040, 3000]);
   const badVersion = ipv4(A, B, 6, tcp(1, 2, 0));
   badVersion[0] = 0x55;
-  assert.equal(decode(ethernet(badVersion), LinkType.ETHERNET).r, DecodeError.BAD_IP_HEADER);
+  assert.equal(decode(ethernet(badVersion), LinkType.ETHERNET).r, DecodeStatus.BAD_IP_HEADER);
   const shortIhl = ipv4(A, B, 6, tcp(1, 2, 0));
   shortIhl[0] = 0x44;
-  assert.equal(decode(shortIhl, LinkType.RAW).r, DecodeError.BAD_IP_HEADER);
+  assert.equal(decode(shortIhl, LinkType.RAW).r, DecodeStatus.BAD_IP_HEADER);
   const badDoff = ipv4(A, B, 6, tcp(1, 2, 0));
   badDoff[20 + 12] = 0x20; // 8-byte TCP header
-  assert.equal(decode(badDoff, LinkType.RAW).r, DecodeError.BAD_TRANSPORT_HEADER);
-  assert.equal(decode(ipv4(A, B, 6, tcp(1, 2, 0)).slice(0, 30), LinkType.RAW).r, DecodeError.TRUNCATED_TRANSPORT);
-  assert.equal(decode(ipv4(A, B, 6, tcp(1, 2, 0)).slice(0, 12), LinkType.RAW).r, DecodeError.TRUNCATED_IP);
+  assert.equal(decode(badDoff, LinkType.RAW).r, DecodeStatus.BAD_TRANSPORT_HEADER);
+  assert.equal(decode(ipv4(A, B, 6, tcp(1, 2, 0)).slice(0, 30), LinkType.RAW).r, DecodeStatus.TRUNCATED_TRANSPORT);
+  assert.equal(decode(ipv4(A, B, 6, tcp(1, 2, 0)).slice(0, 12), LinkType.RAW).r, DecodeStatus.TRUNCATED_IP);
   // Snapped: the sizes come from the headers, the captured payload is what is there.
   const snapped = decode(ipv4(A, B, 17, udp(1, 53, new Uint8Array(500))).slice(0, 60), LinkType.RAW);
-  assert.deepEqual([snapped.r, snapped.p.ipLength, snapped.p.payloadLength, snapped.p.payloadCaptured], [DecodeError.NONE, 528, 500, 32]);
+  assert.deepEqual([snapped.r, snapped.p.ipLength, snapped.p.payloadLength, snapped.p.payloadCaptured], [DecodeStatus.NONE, 528, 500, 32]);
 });
 
 test('fuzz (seeded): random bytes and damaged valid packets never throw; decoded + errors = packets', () => {
   const valid = [
     ethernet(ipv4(A, B, 6, tcp(1, 2, 0x18, 40))),
-    ethernet(ipv6(A6, B6, 17, udp(3, 53, dnsQuery('a.example.com', 1))), 0x86dd),
-    ethernet(ipv4(A, B, 17, udp(3, 53, dnsQuery('x.y', 16))), 0x0800, [0x8100]),
+    ethernet(ipv6(A6, B6, 17, udp(3, 53, dnsMessage(0x1234, 'a.example.com', 1, false))), 0x86dd),
+    ethernet(ipv4(A, B, 17, udp(3, 53, dnsMessage(0x1234, 'x.y', 16, false))), 0x0800, [0x8100]),
     ethernet(ipv6(A6, B6, 0, ext(44, ext(6, tcp(9, 8, 2), 'frag'))), 0x86dd, [0x88a8, 0x8100]),
     ipv4(A, B, 1, new Uint8Array(12)),
   ];
@@ -190,7 +190,7 @@ test('fuzz (seeded): random bytes and damaged valid packets never throw; decoded
       const buf = new Uint8Array(pad + pkt.length + 8).fill(0xee);
       buf.set(pkt, pad);
       n++;
-      if (d.decode(buf, pad, pkt.length, link, p) === DecodeError.NONE) {
+      if (d.decode(buf, pad, pkt.length, link, p) === DecodeStatus.NONE) {
         assert.ok(p.payloadOffset >= pad && p.payloadCaptured >= 0 && p.payloadOffset + p.payloadCaptured <= pad + pkt.length);
         assert.ok(p.payloadLength >= 0 && p.ipLength >= 0);
         if (parseDns(buf, p.payloadOffset, p.payloadCaptured, dns, p.protocol === 6)) dnsName(buf, dns);
@@ -201,16 +201,16 @@ test('fuzz (seeded): random bytes and damaged valid packets never throw; decoded
   const errors = d.errors.reduce((a, b) => a + b, 0);
   assert.equal(d.decoded + errors, n, 'decoded + errors by reason = packets');
   assert.ok(d.decoded > 0 && errors > 0);
-  assert.equal(DECODE_ERROR_NAMES.length, d.errors.length);
+  assert.equal(DECODE_STATUS_NAMES.length, d.errors.length);
   assert.ok(d.errors.filter((x) => x > 0).length >= 5, `several reasons seen: ${d.errors.join(',')}`);
 });
 
 test('DNS: name, type, rcode, label count; compression; loops and garbage rejected without throwing', () => {
   const info = new DnsInfo();
-  const q = dnsQuery('WWW.Example.com', 28);
+  const q = dnsMessage(0x1234, 'WWW.Example.com', 28, false);
   assert.ok(parseDns(q, 0, q.length, info));
   assert.deepEqual([dnsName(q, info), info.qtype, info.isResponse, info.labels, info.nameLength], ['www.example.com', 28, false, 3, 15]);
-  const resp = dnsQuery('nx.example.com', 1, true, 3);
+  const resp = dnsMessage(0x1234, 'nx.example.com', 1, { rcode: 3 });
   assert.ok(parseDns(resp, 0, resp.length, info));
   assert.deepEqual([info.isResponse, info.rcode, dnsName(resp, info)], [true, 3, 'nx.example.com']);
   // Over TCP: a 2-byte length prefix.
@@ -223,11 +223,11 @@ test('DNS: name, type, rcode, label count; compression; loops and garbage reject
   const ptr = new Uint8Array([0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0xc0, 18, 0, 1, 0, 1, 3, 0x61, 0x62, 0x63, 0]);
   assert.ok(parseDns(ptr, 0, ptr.length, info));
   assert.equal(dnsName(ptr, info), 'abc');
-  const loop = dnsQuery('a.b', 1);
+  const loop = dnsMessage(0x1234, 'a.b', 1, false);
   loop[12] = 0xc0;
   loop[13] = 12; // points at itself
   assert.equal(parseDns(loop, 0, loop.length, info), false);
-  const outOfRange = dnsQuery('a.b', 1);
+  const outOfRange = dnsMessage(0x1234, 'a.b', 1, false);
   outOfRange[12] = 60; // label longer than the message
   assert.equal(parseDns(outOfRange, 0, outOfRange.length, info), false);
   assert.equal(parseDns(new Uint8Array(5), 0, 5, info), false);

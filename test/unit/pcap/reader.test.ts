@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPcapFile, readPcapBuffer, PcapFormatError, type ReadOptions } from '../../../lib/pcap/reader.ts';
+import { readPcapFile, readPcapBuffer, PcapFormatError, type PcapReadOptions } from '../../../lib/pcap/reader.ts';
 import type { PacketHandler } from '../../../lib/pcap/types.ts';
 import { LinkType } from '../../../lib/pcap/types.ts';
 import { pcapFile, pcapngFile, shb, idb, epb, spb, isb, concat, type Rec } from './captures.ts';
@@ -26,7 +26,7 @@ class Collect implements PacketHandler {
   }
 }
 
-async function read(bytes: Uint8Array, opts: ReadOptions = {}): Promise<{ seen: Seen[]; r: Awaited<ReturnType<typeof readPcapFile>> }> {
+async function read(bytes: Uint8Array, opts: PcapReadOptions = {}): Promise<{ seen: Seen[]; r: Awaited<ReturnType<typeof readPcapFile>> }> {
   const c = new Collect();
   const r = await readPcapFile(file(bytes), c, opts);
   // The in-memory reader must agree with the streaming one.

@@ -8,8 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPcapWriter } from '../../../lib/pcap/writer.ts';
 import { readPcapFile } from '../../../lib/pcap/reader.ts';
-import { udpFrame } from '../../../lib/pcap/build.ts';
-import { readFlows } from '../../../services/sensor/source.ts';
+import { udpFrame } from '../../../lib/sim/frames.ts';
+import { readFlows } from '../../../lib/pipeline/source.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
 
 const T0 = 1_700_000_000_000_000;

@@ -1,9 +1,9 @@
 // The model in force for one scope, hot-reloaded: a promotion message (or the periodic
 // check that covers messages missed while disconnected) loads the new model; any failure
 // keeps the last good one scoring. Used by the scorer service and the embedded mode.
-import { Detector } from '../../lib/detector/index.ts';
-import type { ModelStore } from '../../lib/modelstore/index.ts';
-import type { Logger } from '../../lib/log/index.ts';
+import { Detector } from '../detector/index.ts';
+import type { ModelStore } from '../modelstore/index.ts';
+import type { Logger } from '../log/index.ts';
 import type { ActiveModel } from './score.ts';
 
 export class ActiveModelHolder {

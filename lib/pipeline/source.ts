@@ -1,59 +1,28 @@
-// The sensor's packet side, shared by the sensor service and the embedded mode: a capture
-// file or a live interface through the decoder and flow table into flows, with the table's
+// The sensor stage, shared by the sensor service and the embedded mode: a capture file or
+// a live interface through the decoder and flow table into flows, with the table's
 // counters exported as Prometheus metrics and a progress line on a TTY.
-import { bool, num, optionalStr } from '../../lib/config/index.ts';
-import { flowsFromPcap, type FlowTableStats } from '../../lib/flow/from-pcap.ts';
-import { flowsFromLive, type LiveFlows } from '../../lib/flow/from-live.ts';
-import type { LiveCapture, LiveCaptureOptions } from '../../lib/capture/live.ts';
-import type { Flow } from '../../lib/flow/record.ts';
-import { Counter, Gauge, type Registry } from '../../lib/metrics/index.ts';
-import type { FlowTable } from '../../lib/flow/table.ts';
+import type { FlowSettings, LiveCaptureSettings } from '../config/stages.ts';
+import { flowsFromPcap, type FlowTableStats } from '../flow/from-pcap.ts';
+import { LiveFlows } from '../flow/from-live.ts';
+import type { LiveCapture, LiveCaptureOptions } from '../capture/live.ts';
+import type { Flow } from '../flow/record.ts';
+import { Counter, Gauge, type Registry } from '../metrics/index.ts';
+import type { FlowTable } from '../flow/table.ts';
 
-export const sensorFlowSettings = {
-  idleTimeoutS: num({ flag: 'idle-timeout', env: 'NIDS_IDLE_TIMEOUT_S', default: 60, min: 1, help: 'Seconds without a packet before a flow is exported.' }),
-  activeTimeoutS: num({ flag: 'active-timeout', env: 'NIDS_ACTIVE_TIMEOUT_S', default: 300, min: 1, help: 'Longest a flow stays open before it is exported (and continues as a new one).' }),
-  maxFlows: num({ flag: 'max-flows-open', env: 'NIDS_MAX_FLOWS_OPEN', default: 1_000_000, integer: true, min: 1, help: 'Open flows at most; beyond it the oldest is evicted (counted).' }),
-  contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
-  replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
-};
+/** The flow table's settings plus the name written into every flow. */
+export type SourceSettings = FlowSettings & { sensorId: string };
 
-/** Live capture (lib/capture/live.ts); the source is the interface when `iface` is set. */
-export const liveCaptureSettings = {
-  iface: optionalStr({ flag: 'iface', env: 'NIDS_SENSOR_IFACE', metavar: 'name', help: 'Network interface to capture on live (`any` for all); needs CAP_NET_RAW.' }),
-  filter: optionalStr({ flag: 'filter', env: 'NIDS_SENSOR_FILTER', metavar: 'bpf', help: 'BPF filter of the live capture (pcap-filter syntax), e.g. "not port 9092".' }),
-  snaplen: num({ flag: 'snaplen', env: 'NIDS_SENSOR_SNAPLEN', default: 65535, integer: true, min: 64, max: 65535, help: 'Bytes kept of each captured packet (headers are enough for flows).' }),
-  promisc: bool({ flag: 'promisc', env: 'NIDS_SENSOR_PROMISC', default: true, help: 'Promiscuous mode; --no-promisc keeps only this host\'s own, broadcast and multicast frames.' }),
-  bufferMb: num({ flag: 'buffer-mb', env: 'NIDS_SENSOR_BUFFER_MB', default: 64, min: 1, max: 2047, help: 'libpcap kernel buffer in MiB: absorbs bursts while the sensor is busy.' }),
-};
-
-export interface LiveSettings {
-  iface: string;
-  filter: string | undefined;
-  snaplen: number;
-  promisc: boolean;
-  bufferMb: number;
-}
-
-export interface FlowSettings {
-  sensorId: string;
-  idleTimeoutS: number;
-  activeTimeoutS: number;
-  maxFlows: number;
-  contextWindowS: number;
-  replaySpeed: number;
-}
-
-export interface ReadOptions {
+export interface ReadFlowsOptions {
   drain?: () => Promise<void> | undefined;
   onProgress?: (p: { bytesRead: number; totalBytes: number; packets: number }) => void;
 }
 
 export async function readFlows(
   path: string,
-  s: FlowSettings,
+  s: SourceSettings,
   registry: Registry | null,
   onFlow: (f: Flow) => void,
-  opts: ReadOptions = {},
+  opts: ReadFlowsOptions = {},
 ): Promise<FlowTableStats> {
   return flowsFromPcap(
     path,
@@ -64,7 +33,7 @@ export async function readFlows(
   );
 }
 
-export function liveCaptureOptions(live: LiveSettings): Omit<LiveCaptureOptions, 'onError'> {
+export function liveCaptureOptions(live: LiveCaptureSettings & { iface: string }): Omit<LiveCaptureOptions, 'onError'> {
   return { iface: live.iface, filter: live.filter, snapLen: live.snaplen, promisc: live.promisc, bufferBytes: Math.round(live.bufferMb * 1024 * 1024) };
 }
 
@@ -73,12 +42,12 @@ export function liveCaptureOptions(live: LiveSettings): Omit<LiveCaptureOptions,
  * with the table's and the capture's counters on `registry`.
  */
 export function captureFlows(
-  live: LiveSettings,
-  s: Omit<FlowSettings, 'replaySpeed'>,
+  live: LiveCaptureSettings & { iface: string },
+  s: Omit<SourceSettings, 'replaySpeed'>,
   registry: Registry | null,
   onFlow: (f: Flow) => void,
 ): LiveFlows {
-  return flowsFromLive(
+  return new LiveFlows(
     liveCaptureOptions(live),
     { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
     onFlow,
@@ -97,7 +66,7 @@ export function captureFlows(
  * The live capture's counters. cap 0.2.1 has no pcap_stats binding, so the kernel's drop
  * counts cannot be exported: packets and truncated packets are what there is.
  */
-export function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
+function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
   const reg = [registry];
   // Counters fed from the capture's running totals at scrape time.
   const fromTotal = (read: () => number) => {
@@ -116,7 +85,7 @@ export function exportCaptureMetrics(capture: LiveCapture, registry: Registry): 
  * The flow table's counters as Prometheus metrics, read at scrape time (the hot path only
  * bumps plain numbers). Gauges, since a scrape reads the table's own running totals.
  */
-export function exportTableMetrics(table: FlowTable, registry: Registry): void {
+function exportTableMetrics(table: FlowTable, registry: Registry): void {
   const reg = [registry];
   new Gauge({ name: 'nids_sensor_packets_seen', help: 'Packets read from the source', registers: reg, collect() { this.set(table.stats().packets); } });
   new Gauge({ name: 'nids_sensor_ip_bytes_seen', help: 'IP bytes of decoded packets', registers: reg, collect() { this.set(table.stats().bytes); } });
@@ -133,7 +102,7 @@ export function exportTableMetrics(table: FlowTable, registry: Registry): void {
 }
 
 /** A progress line on stderr when it is a terminal: rate, counts, ETA. */
-export function progressReporter(label: string): ReadOptions['onProgress'] {
+export function progressReporter(label: string): ReadFlowsOptions['onProgress'] {
   if (!process.stderr.isTTY) return undefined;
   const started = performance.now();
   let last = 0;

@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { readFlows } from '../../../services/sensor/source.ts';
-import { writeSimulatedPcap } from '../../../services/simulator/pcap.ts';
+import { readFlows } from '../../../lib/pipeline/source.ts';
+import { writeSimulatedPcap } from '../../../lib/sim/pcap.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
 
 test('flows from a capture, with packet and flow counters exported as metrics', async () => {

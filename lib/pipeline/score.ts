@@ -1,8 +1,9 @@
-// Flows -> verdicts -> the two output records. Shared by the scorer service and the
-// embedded mode, so both label and explain a flow identically for the same model.
-import type { Detector } from '../../lib/detector/index.ts';
-import type { Flow } from '../../lib/flow/record.ts';
-import { toAnomaly, type Anomaly, type ScoredFlow } from '../../lib/avro/records.ts';
+// The scorer stage: flows -> verdicts -> the two output records. Shared by the scorer
+// service, the embedded mode and the benchmarks, so all label and explain a flow
+// identically for the same model.
+import type { Detector } from '../detector/index.ts';
+import type { Flow } from '../flow/record.ts';
+import { toAnomaly, type Anomaly, type ScoredFlow } from '../avro/records.ts';
 
 export interface ActiveModel {
   id: string;
@@ -31,9 +32,7 @@ export function scoreFlows(model: ActiveModel, flows: readonly Flow[], nowMicros
       scored_at: nowMicros,
     };
     scored[i] = s;
-    if (v.anomaly === -1) anomalies.push(toAnomaly(s, v.severity, v.reasons.map((r) => ({ ...r })), nowMicros));
+    if (v.anomaly === -1) anomalies.push(toAnomaly(s, v.severity, v.reasons, nowMicros));
   }
   return { scored, anomalies };
 }
-
-export const nowMicros = (): number => Date.now() * 1000;

@@ -1,5 +1,6 @@
-// anomaly_plot.png: source vs destination port, green dots normal, red crosses anomalous.
-import { writePortScatter } from '../../lib/plot/scatter.ts';
+// The sink stage's anomaly_plot.png (the sink service and the embedded mode): source vs
+// destination port, green dots normal, red crosses anomalous.
+import { writePortScatter } from '../plot/scatter.ts';
 import type { PortPoint } from './csv.ts';
 
 export const PLOT_FILE = 'anomaly_plot.png';

@@ -1,8 +1,10 @@
-// The labeled CSV: one row per scored flow, written once. The file itself is the record
+// The sink stage's labeled CSV (the sink service and the embedded mode): one row per
+// scored flow, written once. The file itself is the record
 // of what was written: on open, its flow_ids are loaded so a replay after a crash
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
-import type { ScoredFlow } from '../../lib/avro/records.ts';
+import type { ScoredFlow } from '../avro/records.ts';
+import { formatIsoMicros } from '../time/index.ts';
 
 export const CSV_FILE = 'five_tuple_with_anomaly.csv';
 
@@ -15,19 +17,12 @@ export const CSV_COLUMNS = [
 
 const HEADER = CSV_COLUMNS.join(',') + '\n';
 
-/** ISO-8601 UTC with the microseconds the flow record carries. */
-export function isoMicros(micros: number): string {
-  const ms = Math.floor(micros / 1000);
-  const frac = String(((micros % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
-}
-
 const quote = (s: string): string => (/[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 
-export function csvRow(s: ScoredFlow): string {
+function csvRow(s: ScoredFlow): string {
   const f = s.flow;
   return [
-    f.flow_id, isoMicros(f.ts_start), isoMicros(f.ts_end), quote(f.sensor_id), f.community_id,
+    f.flow_id, formatIsoMicros(f.ts_start), formatIsoMicros(f.ts_end), quote(f.sensor_id), f.community_id,
     f.src_ip, f.dst_ip, f.src_port, f.dst_port, f.protocol,
     f.packets_fwd, f.packets_rev, f.bytes_fwd, f.bytes_rev, f.end_reason,
     s.score, s.threshold, s.anomaly, s.model_id, quote(s.reasons.join('; ')),

@@ -1,10 +1,10 @@
 // Runs a simulation into a pcap file and writes its ground truth beside it
 // (`<pcap>.truth.jsonl`, one attack flow per line) for evaluations.
 import { writeFileSync } from 'node:fs';
-import { createPcapWriter } from '../../lib/pcap/writer.ts';
+import { createPcapWriter } from '../pcap/writer.ts';
 import { Simulation, type SimulationOptions, type TruthRecord } from './scenario.ts';
 
-export const truthPath = (pcap: string): string => `${pcap}.truth.jsonl`;
+const truthPath = (pcap: string): string => `${pcap}.truth.jsonl`;
 
 export interface SimulationResult {
   packets: number;

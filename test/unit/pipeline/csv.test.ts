@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CSV_COLUMNS, CsvWriter, isoMicros, parseCsvLine } from '../../../services/sink/csv.ts';
+import { CSV_COLUMNS, CsvWriter, parseCsvLine } from '../../../lib/pipeline/csv.ts';
+import { formatIsoMicros, parseIsoMicros } from '../../../lib/time/index.ts';
 import type { ScoredFlow } from '../../../lib/avro/records.ts';
 import { makeFlow } from '../../helpers/flows.ts';
 
@@ -21,8 +22,10 @@ const scored = (id: string, anomaly: 1 | -1, reasons: string[] = []): ScoredFlow
 const rows = (path: string) => readFileSync(path, 'utf8').trimEnd().split('\n').map(parseCsvLine);
 
 test('timestamps are ISO-8601 UTC with microseconds', () => {
-  assert.equal(isoMicros(1_700_000_000_123_456), '2023-11-14T22:13:20.123456Z');
-  assert.equal(isoMicros(0), '1970-01-01T00:00:00.000000Z');
+  assert.equal(formatIsoMicros(1_700_000_000_123_456), '2023-11-14T22:13:20.123456Z');
+  assert.equal(formatIsoMicros(0), '1970-01-01T00:00:00.000000Z');
+  assert.equal(parseIsoMicros('2023-11-14T22:13:20.123Z'), 1_700_000_000_123_000);
+  assert.equal(parseIsoMicros('yesterday'), null);
 });
 
 test('writes a header and one row per flow, anomaly 1 / -1, quoting reasons', () => {

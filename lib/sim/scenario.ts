@@ -1,8 +1,9 @@
 // A small office network, deterministic from a seed: benign background (web, DNS, NTP,
 // SSH) and the classic attacks (port scan, SYN flood, DNS tunneling, odd external access,
 // UDP flood). Produces timestamped frames plus the ground truth of every attack flow.
-import { Random } from '../../lib/iforest/random.ts';
-import { TCP, dnsMessage, tcpFrame, udpFrame, type Endpoint } from '../../lib/pcap/build.ts';
+import { Random } from '../iforest/random.ts';
+import { dnsMessage, tcpFrame, udpFrame, type Endpoint } from './frames.ts';
+import { TcpFlag } from '../packet/decode.ts';
 
 export const ATTACKS = ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] as const;
 export type AttackName = (typeof ATTACKS)[number];
@@ -90,35 +91,35 @@ export class Simulation {
   private tcpSession(t: number, c: Endpoint, s: Endpoint, rounds: number, reqBytes: () => number, respBytes: () => number, rtt: number): number {
     let cs = this.rng.nextU32();
     let ss = this.rng.nextU32();
-    this.emit(t, tcpFrame(c, s, TCP.SYN, cs, 0, 0, this.id()));
+    this.emit(t, tcpFrame(c, s, TcpFlag.SYN, cs, 0, 0, this.id()));
     t += rtt / 2;
-    this.emit(t, tcpFrame(s, c, TCP.SYN | TCP.ACK, ss, cs + 1, 0, this.id()));
+    this.emit(t, tcpFrame(s, c, TcpFlag.SYN | TcpFlag.ACK, ss, cs + 1, 0, this.id()));
     t += rtt / 2;
     cs++;
     ss++;
-    this.emit(t, tcpFrame(c, s, TCP.ACK, cs, ss, 0, this.id()));
+    this.emit(t, tcpFrame(c, s, TcpFlag.ACK, cs, ss, 0, this.id()));
     for (let r = 0; r < rounds; r++) {
       t += 200 + this.exp(2000);
       const q = reqBytes();
-      this.emit(t, tcpFrame(c, s, TCP.PSH | TCP.ACK, cs, ss, q, this.id()));
+      this.emit(t, tcpFrame(c, s, TcpFlag.PSH | TcpFlag.ACK, cs, ss, q, this.id()));
       cs += q;
       t += rtt / 2 + this.exp(5000);
       let left = respBytes();
       while (left > 0) {
         const seg = Math.min(1400, left);
-        this.emit(t, tcpFrame(s, c, TCP.PSH | TCP.ACK, ss, cs, seg, this.id()));
+        this.emit(t, tcpFrame(s, c, TcpFlag.PSH | TcpFlag.ACK, ss, cs, seg, this.id()));
         ss += seg;
         left -= seg;
         t += 50 + this.rng.int(200);
       }
-      this.emit(t + rtt / 2, tcpFrame(c, s, TCP.ACK, cs, ss, 0, this.id()));
+      this.emit(t + rtt / 2, tcpFrame(c, s, TcpFlag.ACK, cs, ss, 0, this.id()));
     }
     t += 5000 + this.exp(20000);
-    this.emit(t, tcpFrame(c, s, TCP.FIN | TCP.ACK, cs, ss, 0, this.id()));
+    this.emit(t, tcpFrame(c, s, TcpFlag.FIN | TcpFlag.ACK, cs, ss, 0, this.id()));
     t += rtt / 2;
-    this.emit(t, tcpFrame(s, c, TCP.FIN | TCP.ACK, ss, cs + 1, 0, this.id()));
+    this.emit(t, tcpFrame(s, c, TcpFlag.FIN | TcpFlag.ACK, ss, cs + 1, 0, this.id()));
     t += rtt / 2;
-    this.emit(t, tcpFrame(c, s, TCP.ACK, cs + 1, ss + 1, 0, this.id()));
+    this.emit(t, tcpFrame(c, s, TcpFlag.ACK, cs + 1, ss + 1, 0, this.id()));
     return t;
   }
 
@@ -172,11 +173,11 @@ export class Simulation {
           const c = { ip: attacker, port };
           const s = { ip: SSH_SERVER, port: p };
           const seq = this.rng.nextU32();
-          this.emit(t, tcpFrame(c, s, TCP.SYN, seq, 0, 0, this.id()));
+          this.emit(t, tcpFrame(c, s, TcpFlag.SYN, seq, 0, 0, this.id()));
           if (p === 22) {
-            this.emit(t + 300, tcpFrame(s, c, TCP.SYN | TCP.ACK, this.rng.nextU32(), seq + 1, 0, this.id()));
-            this.emit(t + 600, tcpFrame(c, s, TCP.RST, seq + 1, 0, 0, this.id()));
-          } else this.emit(t + 300, tcpFrame(s, c, TCP.RST | TCP.ACK, 0, seq + 1, 0, this.id()));
+            this.emit(t + 300, tcpFrame(s, c, TcpFlag.SYN | TcpFlag.ACK, this.rng.nextU32(), seq + 1, 0, this.id()));
+            this.emit(t + 600, tcpFrame(c, s, TcpFlag.RST, seq + 1, 0, 0, this.id()));
+          } else this.emit(t + 300, tcpFrame(s, c, TcpFlag.RST | TcpFlag.ACK, 0, seq + 1, 0, this.id()));
           this.record(a, c, s, 6, t);
         }
         break;
@@ -187,7 +188,7 @@ export class Simulation {
         for (let i = 0; i < 1500; i++) {
           const t = start + (i / 1500) * Math.min(span, 5e6);
           const c = { ip: `198.51.100.${1 + this.rng.int(254)}`, port: 1024 + this.rng.int(64000) };
-          this.emit(t, tcpFrame(c, target, TCP.SYN, this.rng.nextU32(), 0, 0, this.id()));
+          this.emit(t, tcpFrame(c, target, TcpFlag.SYN, this.rng.nextU32(), 0, 0, this.id()));
           this.record(a, c, target, 6, t);
         }
         break;

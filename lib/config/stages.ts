@@ -1,0 +1,62 @@
+// Settings of the pipeline's stages, shared by the services, the embedded mode, the
+// benchmarks and the libraries behind them: the one place their defaults are written.
+// FlowTable and Detector.train take their defaults from here, so a stage run with no
+// options (a benchmark, a test) behaves as the product does.
+import { bool, defaultsOf, list, num, oneOf, optionalStr, type ConfigOf, type Setting } from './index.ts';
+
+/** The sensor stage: packets -> flows (lib/flow/table.ts). */
+export const flowSettings = {
+  idleTimeoutS: num({ flag: 'idle-timeout', env: 'NIDS_IDLE_TIMEOUT_S', default: 60, min: 1, help: 'Seconds without a packet before a flow is exported.' }),
+  activeTimeoutS: num({ flag: 'active-timeout', env: 'NIDS_ACTIVE_TIMEOUT_S', default: 300, min: 1, help: 'Longest a flow stays open before it is exported (and continues as a new one).' }),
+  maxFlows: num({ flag: 'max-flows-open', env: 'NIDS_MAX_FLOWS_OPEN', default: 1_000_000, integer: true, min: 1, help: 'Open flows at most; beyond it the oldest is evicted (counted).' }),
+  contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
+  replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
+};
+export type FlowSettings = ConfigOf<typeof flowSettings>;
+export const FLOW_DEFAULTS: FlowSettings = defaultsOf(flowSettings);
+
+/** Live capture (lib/capture/live.ts); the source is the interface when `iface` is set. */
+export const liveCaptureSettings = {
+  iface: optionalStr({ flag: 'iface', env: 'NIDS_SENSOR_IFACE', metavar: 'name', help: 'Network interface to capture on live (`any` for all); needs CAP_NET_RAW.' }),
+  filter: optionalStr({ flag: 'filter', env: 'NIDS_SENSOR_FILTER', metavar: 'bpf', help: 'BPF filter of the live capture (pcap-filter syntax), e.g. "not port 9092".' }),
+  snaplen: num({ flag: 'snaplen', env: 'NIDS_SENSOR_SNAPLEN', default: 65535, integer: true, min: 64, max: 65535, help: 'Bytes kept of each captured packet (headers are enough for flows).' }),
+  promisc: bool({ flag: 'promisc', env: 'NIDS_SENSOR_PROMISC', default: true, help: 'Promiscuous mode; --no-promisc keeps only this host\'s own, broadcast and multicast frames.' }),
+  bufferMb: num({ flag: 'buffer-mb', env: 'NIDS_SENSOR_BUFFER_MB', default: 64, min: 1, max: 2047, help: 'libpcap kernel buffer in MiB: absorbs bursts while the sensor is busy.' }),
+};
+export type LiveCaptureSettings = ConfigOf<typeof liveCaptureSettings>;
+
+const contamination: Setting<number | 'auto'> = {
+  flag: 'contamination',
+  env: 'NIDS_CONTAMINATION',
+  // Not scikit-learn's 'auto': on flow features many normal flows score near -0.5, so a
+  // threshold learned as a baseline quantile gives far fewer false alarms.
+  default: 0.005,
+  metavar: "fraction|'auto'",
+  help: "Share of the baseline allowed below the threshold, a fraction in (0, 0.5], or 'auto' (scikit-learn's fixed offset -0.5).",
+  parse: (raw, name) => {
+    if (raw === 'auto') return 'auto';
+    const v = Number(raw);
+    if (raw.trim() === '' || !(v > 0 && v <= 0.5)) throw new Error(`${name}: expected 'auto' or a fraction in (0, 0.5], got "${raw}"`);
+    return v;
+  },
+};
+
+/** The trainer stage: baseline flows -> detector (lib/detector). */
+export const trainingSettings = {
+  featurizer: oneOf(['behavioral', 'seed'] as const, { flag: 'featurizer', env: 'NIDS_FEATURIZER', default: 'behavioral', help: "Feature set: 'behavioral' (nids) or 'seed' (raw 5-tuple, for comparison)." }),
+  nEstimators: num({ flag: 'n-estimators', env: 'NIDS_N_ESTIMATORS', default: 100, integer: true, min: 1, help: 'Trees in the forest.' }),
+  maxSamples: num({ flag: 'max-samples', env: 'NIDS_MAX_SAMPLES', default: 256, integer: true, min: 2, help: 'Flows per tree (capped at the window size).' }),
+  contamination,
+  seed: num({ flag: 'seed', env: 'NIDS_SEED', default: 42, integer: true, min: 0, help: 'Random seed: the same window and seed give the same model.' }),
+  internalCidrs: list({
+    flag: 'internal-cidrs',
+    env: 'NIDS_INTERNAL_CIDRS',
+    default: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '127.0.0.0/8', 'fc00::/7', '::1/128', 'fe80::/10'],
+    help: 'Address ranges counted as internal (private, loopback and link-local by default).',
+  }),
+};
+export type TrainingSettings = ConfigOf<typeof trainingSettings>;
+export const TRAINING_DEFAULTS: TrainingSettings = defaultsOf(trainingSettings);
+
+/** Whether a newly stored model becomes the active one (trainer, nids model import). */
+export const promoteSetting = bool({ flag: 'promote', env: 'NIDS_PROMOTE', default: true, help: 'Make the new model active (--no-promote: store only).' });
