@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.venv/', '.stack/', '.cache/', 'out/', '**/*.py', '.stack-test/'] },
+  { ignores: ['node_modules/', '.venv/', '.stack/', '.cache/', 'out/', 'dist/', '**/*.py', '.stack-test/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
