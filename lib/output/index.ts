@@ -161,7 +161,9 @@ export const tmpName = (path: string): string => join(dirname(path), `.${basenam
 export class StagedOutputs {
   private readonly staged = new Map<string, string>();
 
-  constructor(readonly dir: string) {}
+  constructor(readonly dir: string) {
+    LIVE.add(this);
+  }
 
   /** Creates the folder (after the inputs were validated). */
   prepare(): void {
@@ -192,6 +194,7 @@ export class StagedOutputs {
       done.push(final);
     }
     this.staged.clear();
+    LIVE.delete(this);
     return done;
   }
 
@@ -205,5 +208,13 @@ export class StagedOutputs {
       }
     }
     this.staged.clear();
+    LIVE.delete(this);
   }
+}
+
+const LIVE = new Set<StagedOutputs>();
+
+/** Removes every uncommitted temporary file (a second signal, before exiting at once). */
+export function discardAllStaged(): void {
+  for (const s of [...LIVE]) s.discard();
 }
