@@ -196,3 +196,37 @@ test('finding 8: our own one-line messages and exit codes for folders, pipes, gz
   const same = await nids(['analyze', '--baseline', input, '--input', input, '--out', join(dir, 'f8same')]);
   assert.match(same.stdout, /warning: --baseline and --input are the same file/);
 });
+
+test('finding 5: nids eval counts recall over the truth file, missing flows as missed; refuses what is not a CSV or truth; warns on no match', async () => {
+  const bytes = new Uint8Array(readFileSync(input));
+  const recs = records(bytes);
+  const truthFile = `${input}.truth.jsonl`;
+  const truthFlows = readFileSync(truthFile, 'utf8').trim().split('\n').length;
+  // The first third of the capture: the scan is only partly in it.
+  const [cutAt] = recs[Math.floor(recs.length / 3)]!;
+  const cut = join(dir, 'third.pcap');
+  writeFileSync(cut, bytes.subarray(0, cutAt));
+  const out = join(dir, 'f5');
+  assert.equal((await nids(['analyze', '--baseline', baseline, '--input', cut, '--out', out])).code, 0);
+  const csv = join(out, 'five_tuple_with_anomaly.csv');
+  const r = await nids(['eval', '--csv', csv, '--truth', truthFile]);
+  assert.equal(r.code, 0, r.stderr);
+  const m = /attack flows caught: (\d+)\/(\d+) \(recall ([\d.]+)%\); (\d+) not in the CSV, counted as missed/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  assert.equal(Number(m[2]), truthFlows, 'recall is over every attack flow of the truth file');
+  assert.ok(Number(m[4]) > 0 && Number(m[3]) < 100, r.stdout);
+  assert.match(r.stdout, /warning: the truth covers .* attack flows outside the CSV's span count as missed/);
+
+  const junk = join(dir, 'junk.csv');
+  writeFileSync(junk, Uint8Array.from({ length: 2048 }, (_, i) => (i * 31) & 255));
+  const bad = await nids(['eval', '--csv', junk, '--truth', truthFile]);
+  assert.deepEqual([bad.code, /--csv: not a five_tuple_with_anomaly\.csv/.test(bad.stderr)], [1, true], bad.stderr);
+  const badTruth = await nids(['eval', '--csv', csv, '--truth', csv]);
+  assert.deepEqual([badTruth.code, /--truth: line 1 is not JSON/.test(badTruth.stderr)], [1, true], badTruth.stderr);
+  const other = join(dir, 'other.truth.jsonl');
+  writeFileSync(other, JSON.stringify({ attack: 'portscan', src_ip: '192.0.2.1', dst_ip: '192.0.2.2', src_port: 1, dst_port: 2, protocol: 6, ts: START }) + '\n');
+  const none = await nids(['eval', '--csv', csv, '--truth', other]);
+  assert.match(none.stdout, /warning: the truth file's 1 attack flows match no row of the CSV/);
+  const dirArg = await nids(['eval', '--csv', dir, '--truth', truthFile]);
+  assert.deepEqual([dirArg.code, /--csv .*: is a folder, not a file/.test(dirArg.stderr)], [1, true], dirArg.stderr);
+});
