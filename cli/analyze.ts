@@ -21,7 +21,8 @@ import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
-import { checkInputFile, checkOutDir, compressedKind, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
+import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
+import { checkCaptureFile } from '../lib/pcap/reader.ts';
 import { EXIT, EXIT_HELP, exitCodeOf, signalExit } from './exit.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
@@ -89,18 +90,6 @@ function checkSources(config: AnalyzeConfig): void {
   if (!config.input && !config.iface) throw new ConfigError('--input or --iface: give a pcap/pcapng file or an interface to score');
   if (config.input && config.filter) throw new ConfigError('--filter: applies to live capture (--iface) only');
   if (config.input && config.duration) throw new ConfigError('--duration: applies to live capture (--iface) only');
-}
-
-const PCAP_MAGICS = new Set([0xa1b2c3d4, 0xd4c3b2a1, 0xa1b23c4d, 0x4d3cb2a1, 0x0a0d0d0a]);
-
-/** A capture file we can read: a regular file starting with a pcap or pcapng magic. */
-function checkCaptureFile(path: string, flag: string): void {
-  const head = checkInputFile(path, flag);
-  const kind = compressedKind(head);
-  if (kind) throw new PathError(`${flag} ${path}: is a ${kind}-compressed file; decompress it first`);
-  if (head.length < 4 || !PCAP_MAGICS.has(new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, false))) {
-    throw new PathError(`${flag} ${path}: not a pcap or pcapng file${head.length === 0 ? ' (empty)' : ''}`);
-  }
 }
 
 const LINK_NAMES: Record<number, string> = { 0: 'BSD loopback', 105: '802.11', 127: '802.11 radiotap', 119: 'Prism 802.11', 163: 'AVS 802.11', 192: 'PPI', 9: 'PPP', 50: 'PPP over HDLC', 104: 'Cisco HDLC', 113: 'Linux cooked', 195: '802.15.4', 201: 'Bluetooth', 220: 'USB' };

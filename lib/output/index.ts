@@ -103,13 +103,14 @@ export function checkOutFile(file: string, flag = '--out'): void {
  * to seek), is readable. Returns its first bytes (up to `head`) for a format check.
  */
 export function checkInputFile(path: string, flag: string, head = 64): Uint8Array {
-  const st = fsCall(path, () => statSync(path));
+  const label = `${flag} ${path}`;
+  const st = fsCall(label, () => statSync(path));
   if (st.isDirectory()) throw new PathError(`${flag} ${path}: is a folder, not a file`);
   if (!st.isFile()) throw new PathError(`${flag} ${path}: is a pipe or a device, not a file (save it to a file first)`);
-  const fd = fsCall(path, () => openSync(path, 'r'));
+  const fd = fsCall(label, () => openSync(path, 'r'));
   try {
     const buf = new Uint8Array(head);
-    const n = fsCall(path, () => readSync(fd, buf, 0, head, 0));
+    const n = fsCall(label, () => readSync(fd, buf, 0, head, 0));
     return buf.subarray(0, n);
   } finally {
     closeSync(fd);

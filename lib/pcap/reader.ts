@@ -10,6 +10,7 @@
 // link type, if_tsresol and if_tsoffset (Enhanced, Simple and obsolete Packet Blocks).
 import { open } from 'node:fs/promises';
 import type { PacketHandler } from './types.ts';
+import { checkInputFile, compressedKind, PathError } from '../output/index.ts';
 
 /** The file's structure is broken: the message names the file and the byte offset. */
 export class PcapFormatError extends Error {
@@ -408,4 +409,20 @@ export function readPcapBuffer(data: Uint8Array, handler: PacketHandler, name = 
 function damageOf(parser: CaptureParser, err: unknown): ReadDamage {
   if (!(err instanceof PcapFormatError) || !parser.headerDone || err.offset < 0) throw err;
   return { offset: err.offset, reason: err.detail };
+}
+
+const MAGICS = new Set([PCAP_MAGIC_US, PCAP_MAGIC_NS, 0xd4c3b2a1, 0x4d3cb2a1, PCAPNG_SHB]);
+
+/**
+ * Before anything else runs: `path` is a regular, readable file that starts like a pcap or
+ * pcapng file. Throws a PathError naming `flag` and what the file is instead (a folder, a
+ * pipe or device, gzip or another compression, something else).
+ */
+export function checkCaptureFile(path: string, flag: string): void {
+  const head = checkInputFile(path, flag);
+  const kind = compressedKind(head);
+  if (kind) throw new PathError(`${flag} ${path}: is a ${kind}-compressed file; decompress it first`);
+  if (head.length < 4 || !MAGICS.has(new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, false))) {
+    throw new PathError(`${flag} ${path}: not a pcap or pcapng file${head.length === 0 ? ' (empty)' : ''}`);
+  }
 }

@@ -230,3 +230,17 @@ test('finding 5: nids eval counts recall over the truth file, missing flows as m
   const dirArg = await nids(['eval', '--csv', dir, '--truth', truthFile]);
   assert.deepEqual([dirArg.code, /--csv .*: is a folder, not a file/.test(dirArg.stderr)], [1, true], dirArg.stderr);
 });
+
+test('finding 8: nids sensor checks its input before contacting the registry, and says in one line, without a stack, that it cannot connect', async () => {
+  const env = ['--registry', 'http://127.0.0.1:9', '--brokers', '127.0.0.1:9'];
+  const t0 = performance.now();
+  const missing = await nids(['sensor', '--input', join(dir, 'missing.pcap'), ...env], 30_000);
+  assert.equal(missing.code, 1, missing.stderr);
+  assert.match(missing.stderr, /nids sensor failed: --input .*missing\.pcap: no such file or directory/);
+  assert.doesNotMatch(missing.stderr, /ECONNREFUSED|registry/i, 'the registry was not contacted');
+  assert.ok(performance.now() - t0 < 20_000);
+  const refused = await nids(['sensor', '--input', input, ...env], 60_000);
+  assert.equal(refused.code, 1, refused.stderr);
+  assert.match(refused.stderr, /nids sensor failed: schema registry http:\/\/127\.0\.0\.1:9\/?: cannot register nids\.flows\.v1-value \(connect ECONNREFUSED/);
+  assert.doesNotMatch(refused.stderr, /"stack"|\n\s+at /, 'no stack trace');
+});
