@@ -31,7 +31,8 @@ type Mutation =
 
 /** Interesting 32-bit values: lengths around the edges. */
 const u32 = fc.oneof(fc.constantFrom(0, 1, 3, 4, 11, 12, 13, 14, 16, 20, 28, 32, 60, 65535, 65536, 262144, 262145, 0x7fffffff, 0xffffffff), fc.nat(0xffffffff));
-const at = fc.double({ min: 0, max: 1, noNaN: true });
+// Unbiased: fast-check's bias towards small values would hit the file header most of the time.
+const at = fc.noBias(fc.integer({ min: 0, max: 999_999 })).map((n) => n / 1e6);
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constant('u32' as const), at, value: u32 }),
   fc.record({ kind: fc.constant('u16' as const), at, value: fc.nat(0xffff) }),
