@@ -1,7 +1,7 @@
 // A capture file through the decoder and the flow table into flows: what the sensor and
 // the embedded mode both run. At the end of input, or when the read is aborted (graceful
 // shutdown), every open flow is exported ('shutdown').
-import { readPcapFile, type PcapReadOptions } from '../pcap/reader.ts';
+import { readPcapFile, type PcapReadOptions, type ReadDamage } from '../pcap/reader.ts';
 import { FlowTable, type FlowTableOptions, type FlowTableStats } from './table.ts';
 import type { Flow } from './record.ts';
 
@@ -10,6 +10,12 @@ export type { FlowTableStats };
 export interface PcapFlowStats extends FlowTableStats {
   /** A last record cut short in the file (0 or 1). */
   truncatedRecords: number;
+  /** File offset of that record (-1: none). */
+  truncatedAt: number;
+  /** Damage in the middle of the file: the reading stopped there (null: read to the end). */
+  damage: ReadDamage | null;
+  /** Packets stamped earlier than the packet before them. */
+  timeWentBack: number;
   /** The read stopped early because readerOpts.signal was aborted. */
   aborted: boolean;
 }
@@ -23,14 +29,15 @@ export async function flowsFromPcap(
 ): Promise<PcapFlowStats> {
   const table = new FlowTable({ ...opts, onExport: onFlow });
   onTable?.(table);
-  let truncatedRecords = 0;
+  let read = { truncatedRecords: 0, truncatedAt: -1, damage: null as ReadDamage | null, timeWentBack: 0 };
   let aborted = false;
   try {
-    truncatedRecords = (await readPcapFile(path, table, readerOpts)).truncatedRecords;
+    const r = await readPcapFile(path, table, readerOpts);
+    read = { truncatedRecords: r.truncatedRecords, truncatedAt: r.truncatedAt, damage: r.damage, timeWentBack: r.timeWentBack };
   } catch (err) {
     if (!(readerOpts.signal?.aborted && err instanceof Error && err.name === 'AbortError')) throw err;
     aborted = true;
   }
   table.flush('shutdown');
-  return { ...table.stats(), truncatedRecords, aborted };
+  return { ...table.stats(), ...read, aborted };
 }

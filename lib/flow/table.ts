@@ -54,6 +54,10 @@ export interface FlowTableStats {
   bytes: number;
   decodeErrors: Record<string, number>;
   fragments: number;
+  /** Packets decoded into a flow. */
+  decoded: number;
+  /** Link type of the last packet whose link layer is not decoded (-1: none). */
+  unsupportedLinkType: number;
   flowsOpen: number;
   flowsExported: Record<EndReason, number>;
   evictions: number;
@@ -242,7 +246,7 @@ export class FlowTable implements PacketHandler {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;
-    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, flowsOpen: this.open, flowsExported, evictions: this.evictions };
+    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions };
   }
 
   private sweep(): void {

@@ -121,6 +121,8 @@ export class Decoder {
   fragments = 0;
   /** Packets decoded successfully. */
   decoded = 0;
+  /** The link type of the last packet skipped as 'unsupported_link' (-1: none). */
+  unsupportedLinkType = -1;
 
   /** Decodes b[off, off + len) into `out`; returns E_NONE or the reason it could not. */
   decode(b: Uint8Array, off: number, len: number, linkType: number, out: PacketInfo): number {
@@ -173,6 +175,7 @@ export class Decoder {
         break;
       }
       default:
+        this.unsupportedLinkType = linkType;
         return E_UNSUPPORTED_LINK;
     }
     if (etherType === ETH_IPV4) return this.decodeIPv4(b, p, end, out);

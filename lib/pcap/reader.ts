@@ -10,10 +10,27 @@
 // link type, if_tsresol and if_tsoffset (Enhanced, Simple and obsolete Packet Blocks).
 import { open } from 'node:fs/promises';
 import type { PacketHandler } from './types.ts';
+import { checkInputFile, compressedKind, PathError } from '../output/index.ts';
 
 /** The file's structure is broken: the message names the file and the byte offset. */
 export class PcapFormatError extends Error {
   override name = 'PcapFormatError';
+  constructor(
+    message: string,
+    /** File offset of the record or block at fault, when known. */
+    readonly offset = -1,
+    /** The message without the file name. */
+    readonly detail = message,
+  ) {
+    super(message);
+  }
+}
+
+/** Where and why the reading stopped before the end of the file. */
+export interface ReadDamage {
+  /** File offset of the damaged record or block. */
+  offset: number;
+  reason: string;
 }
 
 export interface PcapReadOptions {
@@ -35,6 +52,15 @@ export interface ReadResult {
   bytes: number;
   /** A last record cut short (a capture that was killed): counted, not an error. */
   truncatedRecords: number;
+  /** File offset where the cut-short last record starts (-1: none). */
+  truncatedAt: number;
+  /**
+   * Damage in the middle of the file (a record or block whose lengths do not add up): the
+   * reading stopped there; every packet before it was delivered. Null: read to the end.
+   */
+  damage: ReadDamage | null;
+  /** Packets whose timestamp is earlier than the one before them. */
+  timeWentBack: number;
 }
 
 const PCAP_MAGIC_US = 0xa1b2c3d4;
@@ -66,6 +92,9 @@ class CaptureParser {
   private le = true;
   private nanos = false;
   private linkType = 0;
+  /** Largest caplen a record of this pcap may claim (from the header's snap length). */
+  private snapLimit = MAX_RECORD;
+  timeWentBack = 0;
   // pcapng interfaces of the current section: link type and timestamp conversion.
   private ifLink: number[] = [];
   /** Raw units per microsecond when >= 1 (exact integer division), else 0: use ifMul. */
@@ -88,7 +117,7 @@ class CaptureParser {
   ) {}
 
   private fail(what: string, fileOffset: number): never {
-    throw new PcapFormatError(`${this.name}: ${what} at offset ${fileOffset}`);
+    throw new PcapFormatError(`${this.name}: ${what} at offset ${fileOffset}`, fileOffset, `${what} at offset ${fileOffset}`);
   }
 
   parse(buf: Uint8Array, dv: DataView, start: number, end: number, fileOffset: number): number {
@@ -109,6 +138,10 @@ class CaptureParser {
         this.nanos = (this.le ? le : magic) === PCAP_MAGIC_NS;
         // The low 16 bits are the link type; the upper ones may carry FCS information.
         this.linkType = dv.getUint32(p + 20, this.le) & 0xffff;
+        // libpcap never writes a caplen beyond the snap length; some writers put 0 or a
+        // small value there, so allow at least 256 KiB (libpcap's own maximum).
+        const snap = dv.getUint32(p + 16, this.le);
+        this.snapLimit = Math.min(MAX_RECORD, Math.max(snap, 262144));
         this.format = FMT_PCAP;
         this.headerDone = true;
         p += 24;
@@ -128,7 +161,12 @@ class CaptureParser {
         return p;
       }
       const caplen = dv.getUint32(p + 8, le);
-      if (caplen > MAX_RECORD) this.fail(`record claims ${caplen} captured bytes: not a valid pcap record`, fileOffset + p);
+      const wire = dv.getUint32(p + 12, le);
+      // Damage, not a cut tail: a length no writer produces. Reading on would take packet
+      // bytes for record headers.
+      if (caplen > this.snapLimit) this.fail(`record claims ${caplen} captured bytes, beyond the snap length`, fileOffset + p);
+      if (caplen > wire) this.fail(`record claims ${caplen} captured bytes of a ${wire}-byte packet`, fileOffset + p);
+      if (caplen === 0 && wire > 0) this.fail(`record captured 0 bytes of a ${wire}-byte packet`, fileOffset + p);
       if (end - p - 16 < caplen) {
         this.need = 16 + caplen;
         return p;
@@ -139,7 +177,9 @@ class CaptureParser {
       if (this.speed > 0 && this.pace(ts)) return p;
       this.packets++;
       this.bytes += caplen;
-      handler.onPacket(buf, p + 16, caplen, dv.getUint32(p + 12, le), ts, linkType);
+      if (ts < this.lastTs) this.timeWentBack++;
+      this.lastTs = ts;
+      handler.onPacket(buf, p + 16, caplen, wire, ts, linkType);
       p += 16 + caplen;
     }
   }
@@ -174,7 +214,7 @@ class CaptureParser {
         const ifc = type === BLOCK_EPB ? dv.getUint32(body, le) : dv.getUint16(body, le);
         const caplen = dv.getUint32(body + 12, le);
         if (ifc >= this.ifLink.length) this.fail(`packet for undeclared interface ${ifc}`, fileOffset + p);
-        if (body + 20 + caplen > bodyEnd) this.fail('packet longer than its block', fileOffset + p);
+        if (body + 20 + caplen > bodyEnd) this.fail(`packet of ${caplen} bytes longer than its ${len}-byte block`, fileOffset + p);
         const ts = this.timestamp(ifc, dv.getUint32(body + 4, le), dv.getUint32(body + 8, le));
         if (this.speed > 0 && this.pace(ts)) return p;
         this.deliver(buf, body + 20, caplen, dv.getUint32(body + 16, le), ts, this.ifLink[ifc]!);
@@ -252,6 +292,7 @@ class CaptureParser {
   private deliver(buf: Uint8Array, off: number, caplen: number, origLen: number, ts: number, linkType: number): void {
     this.packets++;
     this.bytes += caplen;
+    if (ts < this.lastTs) this.timeWentBack++;
     this.lastTs = ts;
     this.handler.onPacket(buf, off, caplen, origLen, ts, linkType);
   }
@@ -278,8 +319,11 @@ function abortError(path: string, signal: AbortSignal): Error {
 
 /**
  * Reads a pcap or pcapng file, calling handler.onPacket synchronously for every packet.
- * Rejects with a PcapFormatError (naming file and offset) on a broken structure; a last
- * record cut short is counted in `truncatedRecords` instead.
+ * Rejects with a PcapFormatError when the file is not a capture (or cannot be opened). Damage
+ * after the header (a record or block whose lengths do not add up: caplen 0 of a non-empty
+ * packet, beyond the snap length or the packet, a pcapng block length that disagrees with
+ * its trailer) stops the reading there and is returned in `damage`; a last record cut short
+ * (a capture that was killed) in `truncatedRecords` / `truncatedAt`.
  */
 export async function readPcapFile(path: string, handler: PacketHandler, opts: PcapReadOptions = {}): Promise<ReadResult> {
   const fh = await open(path, 'r').catch((err: NodeJS.ErrnoException) => {
@@ -295,8 +339,14 @@ export async function readPcapFile(path: string, handler: PacketHandler, opts: P
     let fileOffset = 0; // file offset of buf[0]
     let eof = false;
     const progress = () => opts.onProgress?.({ bytesRead: fileOffset + start, totalBytes, packets: parser.packets });
+    let damage: ReadDamage | null = null;
     for (;;) {
-      start += parser.parse(buf, dv, start, end, fileOffset);
+      try {
+        start += parser.parse(buf, dv, start, end, fileOffset);
+      } catch (err) {
+        damage = damageOf(parser, err);
+        break;
+      }
       if (parser.waitMs > 0) {
         const ms = parser.waitMs;
         parser.waitMs = 0;
@@ -328,9 +378,9 @@ export async function readPcapFile(path: string, handler: PacketHandler, opts: P
     if (!parser.headerDone) {
       throw new PcapFormatError(`${path}: empty or too short to be a capture (${totalBytes} bytes)`);
     }
-    const truncatedRecords = end > start ? 1 : 0;
+    const cut = !damage && end > start;
     opts.onProgress?.({ bytesRead: totalBytes, totalBytes, packets: parser.packets });
-    return { packets: parser.packets, bytes: parser.bytes, truncatedRecords };
+    return { packets: parser.packets, bytes: parser.bytes, truncatedRecords: cut ? 1 : 0, truncatedAt: cut ? fileOffset + start : -1, damage, timeWentBack: parser.timeWentBack };
   } finally {
     await fh.close();
   }
@@ -340,7 +390,39 @@ export async function readPcapFile(path: string, handler: PacketHandler, opts: P
 export function readPcapBuffer(data: Uint8Array, handler: PacketHandler, name = '<buffer>'): ReadResult {
   const parser = new CaptureParser(name, handler, 0);
   const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const used = parser.parse(data, dv, 0, data.length, 0);
+  let used = 0;
+  let damage: ReadDamage | null = null;
+  try {
+    used = parser.parse(data, dv, 0, data.length, 0);
+  } catch (err) {
+    damage = damageOf(parser, err);
+  }
   if (!parser.headerDone) throw new PcapFormatError(`${name}: empty or too short to be a capture (${data.length} bytes)`);
-  return { packets: parser.packets, bytes: parser.bytes, truncatedRecords: used < data.length ? 1 : 0 };
+  const cut = !damage && used < data.length;
+  return { packets: parser.packets, bytes: parser.bytes, truncatedRecords: cut ? 1 : 0, truncatedAt: cut ? used : -1, damage, timeWentBack: parser.timeWentBack };
+}
+
+/**
+ * A structural error after the file header is damage: what came before stands. Before the
+ * header (not a capture at all), or any other error, it is rethrown.
+ */
+function damageOf(parser: CaptureParser, err: unknown): ReadDamage {
+  if (!(err instanceof PcapFormatError) || !parser.headerDone || err.offset < 0) throw err;
+  return { offset: err.offset, reason: err.detail };
+}
+
+const MAGICS = new Set([PCAP_MAGIC_US, PCAP_MAGIC_NS, 0xd4c3b2a1, 0x4d3cb2a1, PCAPNG_SHB]);
+
+/**
+ * Before anything else runs: `path` is a regular, readable file that starts like a pcap or
+ * pcapng file. Throws a PathError naming `flag` and what the file is instead (a folder, a
+ * pipe or device, gzip or another compression, something else).
+ */
+export function checkCaptureFile(path: string, flag: string): void {
+  const head = checkInputFile(path, flag);
+  const kind = compressedKind(head);
+  if (kind) throw new PathError(`${flag} ${path}: is a ${kind}-compressed file; decompress it first`);
+  if (head.length < 4 || !MAGICS.has(new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(0, false))) {
+    throw new PathError(`${flag} ${path}: not a pcap or pcapng file${head.length === 0 ? ' (empty)' : ''}`);
+  }
 }

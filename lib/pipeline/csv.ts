@@ -108,8 +108,11 @@ export class CsvWriter {
     }
   }
 
-  /** Appends the flows not written before; durable (fsync) when it returns, if syncEachBatch. */
-  write(batch: readonly ScoredFlow[]): number {
+  /**
+   * Appends the flows not written before; durable (fsync) when it returns, if syncEachBatch.
+   * `onRow` is called for each flow written (not for a repeated flow id).
+   */
+  write(batch: readonly ScoredFlow[], onRow?: (s: ScoredFlow) => void): number {
     let text = '';
     let n = 0;
     for (const s of batch) {
@@ -121,6 +124,7 @@ export class CsvWriter {
       if (s.anomaly === -1) this.anomalyRows++;
       this.points.push({ srcPort: s.flow.src_port, dstPort: s.flow.dst_port, anomaly: s.anomaly });
       text += csvRow(s);
+      onRow?.(s);
       n++;
     }
     if (n > 0) {

@@ -2,7 +2,7 @@
 // a live interface through the decoder and flow table into flows, with the table's
 // counters exported as Prometheus metrics and a progress line on a TTY.
 import type { FlowSettings, LiveCaptureSettings } from '../config/stages.ts';
-import { flowsFromPcap, type FlowTableStats } from '../flow/from-pcap.ts';
+import { flowsFromPcap, type PcapFlowStats } from '../flow/from-pcap.ts';
 import { LiveFlows } from '../flow/from-live.ts';
 import type { LiveCapture, LiveCaptureOptions } from '../capture/live.ts';
 import type { Flow } from '../flow/record.ts';
@@ -15,6 +15,8 @@ export type SourceSettings = FlowSettings & { sensorId: string };
 export interface ReadFlowsOptions {
   drain?: () => Promise<void> | undefined;
   onProgress?: (p: { bytesRead: number; totalBytes: number; packets: number }) => void;
+  /** Stops the reading (graceful shutdown): the flows read so far are still exported. */
+  signal?: AbortSignal;
 }
 
 export async function readFlows(
@@ -23,12 +25,12 @@ export async function readFlows(
   registry: Registry | null,
   onFlow: (f: Flow) => void,
   opts: ReadFlowsOptions = {},
-): Promise<FlowTableStats> {
+): Promise<PcapFlowStats> {
   return flowsFromPcap(
     path,
     { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
     onFlow,
-    { drain: opts.drain, onProgress: opts.onProgress, replaySpeed: s.replaySpeed },
+    { drain: opts.drain, onProgress: opts.onProgress, replaySpeed: s.replaySpeed, signal: opts.signal },
     registry ? (table) => exportTableMetrics(table, registry) : undefined,
   );
 }

@@ -56,7 +56,7 @@ export async function runService<S extends Spec>(def: ServiceDef<S>, argv: strin
   const handler = (signal: NodeJS.Signals) => {
     if (stopping) {
       log.warn({ signal }, 'second signal: exiting now');
-      process.exit(130);
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
     }
     stopping = true;
     metrics.setReady(false, 'shutting down');
@@ -68,7 +68,9 @@ export async function runService<S extends Spec>(def: ServiceDef<S>, argv: strin
   try {
     return await def.main({ config, log, metrics, stopped, isStopping: () => stopping });
   } catch (err) {
-    log.fatal({ err }, `nids ${def.name} failed: ${(err as Error).message}`);
+    // One line, no stack trace: the message names what failed (the stack is logged at debug).
+    log.debug({ err }, 'failure details');
+    log.fatal(`nids ${def.name} failed: ${(err as Error).message}`);
     return 1;
   } finally {
     process.off('SIGINT', handler);

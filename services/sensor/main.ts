@@ -10,8 +10,9 @@
 // "backpressure"}, and a warning per episode). Stopping the reads instead would make the
 // kernel drop packets, which cap 0.2.1 cannot count. At shutdown nothing is dropped: the
 // capture is closed first, then every open flow is exported and published.
+import { checkCaptureFile } from '../../lib/pcap/reader.ts';
 import { hostname } from 'node:os';
-import { ConfigError, num, optionalStr, str } from '../../lib/config/index.ts';
+import { ConfigError, num, optionalStr, redactUrl, str } from '../../lib/config/index.ts';
 import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
@@ -65,8 +66,12 @@ export const sensorService: ServiceDef<typeof spec> = {
       registers: [metrics.registry],
     });
 
+    // The input first: a missing or unreadable file is reported before any service is contacted.
+    if (config.input) checkCaptureFile(config.input, '--input');
     const registry = connectRegistry(config.registry);
-    const codec = await AvroCodec.forTopic<Flow>(registry, config.flowsTopic, 'flow');
+    const codec = await AvroCodec.forTopic<Flow>(registry, config.flowsTopic, 'flow').catch((err: Error) => {
+      throw new Error(`schema registry ${redactUrl(config.registry)}: cannot register ${config.flowsTopic}-value (${err.message.replace(/^nids - Error, status \d+: /, '')})`);
+    });
     const kafka = createKafka(config.brokers, `${config.clientId}-sensor`, log);
     const producer = await createProducer(kafka);
     try {
@@ -115,12 +120,22 @@ export const sensorService: ServiceDef<typeof spec> = {
         return 0;
       }
       metrics.setReady(true);
+      // A signal stops the reading; the flows read so far are exported and acknowledged.
+      const stop = new AbortController();
+      void stopped.then((signal) => stop.abort(signal));
       const stats = await readFlows(config.input, config, metrics.registry, (f) => publisher.push(f), {
         drain: () => publisher.drain(),
         onProgress: progressReporter(config.input),
+        signal: stop.signal,
       });
       await publisher.flush();
-      log.info({ ...stats, published: publisher.published, topic: config.flowsTopic }, 'input read; all flows acknowledged');
+      if (stats.damage) log.warn({ damage: stats.damage, packets: stats.packets }, `${config.input}: damaged: ${stats.damage.reason}; stopped there, the ${stats.packets} packets before it were published`);
+      if (stats.truncatedRecords) log.warn({ offset: stats.truncatedAt, packets: stats.packets }, `${config.input}: the last record is cut short at offset ${stats.truncatedAt}`);
+      if (stats.packets > 0 && stats.decoded === 0) log.error({ decodeErrors: stats.decodeErrors, linkType: stats.unsupportedLinkType }, `${config.input}: ${stats.packets} packets, none decodable`);
+      log.info({ ...stats, published: publisher.published, topic: config.flowsTopic, partial: stats.aborted || Boolean(stats.damage) }, stats.aborted ? 'stopped by a signal; the flows read so far are acknowledged' : 'input read; all flows acknowledged');
+      if (stats.aborted) return stop.signal.reason === 'SIGTERM' ? 143 : 130;
+      if (stats.damage) return 3;
+      if (stats.packets > 0 && stats.decoded === 0) return 1;
       return 0;
     } finally {
       await producer.disconnect();

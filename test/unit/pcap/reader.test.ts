@@ -120,7 +120,7 @@ test('a truncated last record is counted, not thrown', async () => {
   assert.deepEqual([headerOnly.r.packets, headerOnly.r.truncatedRecords], [0, 0]);
 });
 
-test('a broken structure is a PcapFormatError naming the file and the offset', async () => {
+test('not a capture at all is a PcapFormatError naming the file', async () => {
   const expectError = async (bytes: Uint8Array, pattern: RegExp) => {
     const path = file(bytes);
     await assert.rejects(readPcapFile(path, new Collect()), (e: Error) => {
@@ -134,19 +134,53 @@ test('a broken structure is a PcapFormatError naming the file and the offset', a
   await expectError(new Uint8Array(0), /empty or too short/);
   await expectError(pcapFile([]).slice(0, 10), /empty or too short/);
   await expectError(new TextEncoder().encode('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /not a pcap or pcapng file/);
+  await assert.rejects(readPcapFile(join(dir, 'missing.pcap'), new Collect()), /missing\.pcap: cannot open \(no such file\)/);
+});
+
+test('damage after the header stops the reading there: the packets before it stand, the offset and reason are named', async () => {
+  const expectDamage = async (bytes: Uint8Array, packets: number, offset: number, pattern: RegExp) => {
+    const { r } = await read(bytes);
+    assert.ok(r.damage, 'damage reported');
+    assert.equal(r.packets, packets);
+    assert.equal(r.damage.offset, offset);
+    assert.match(r.damage.reason, pattern);
+    assert.equal(r.truncatedRecords, 0, 'damage is not a cut tail');
+  };
   const huge = pcapFile([{ ts: 1n, data: payload(10) }, { ts: 2n, data: payload(10) }]);
   new DataView(huge.buffer).setUint32(24 + 26 + 8, 0x7fffffff, true);
-  await expectError(huge, /claims 2147483647 captured bytes.*at offset 50$/);
+  await expectDamage(huge, 1, 50, /claims 2147483647 captured bytes.*at offset 50$/);
   const ng = pcapngFile([{ linkType: 1 }], [{ ts: 1n, data: payload(12) }]);
   const badTrailer = ng.slice();
   badTrailer[badTrailer.length - 4] = 0x99;
-  await expectError(badTrailer, /does not match its trailer at offset 48$/);
+  await expectDamage(badTrailer, 0, 48, /does not match its trailer at offset 48$/);
   const badLen = ng.slice();
   new DataView(badLen.buffer).setUint32(48 + 4, 13, true);
-  await expectError(badLen, /bad pcapng block length 13 at offset 48$/);
-  await expectError(concat(shb(true), epb(true, { ts: 1n, data: payload(4), iface: 0 })), /undeclared interface 0 at offset 28$/);
-  await expectError(concat(shb(true), idb(true, { linkType: 1 }), epb(true, { ts: 1n, data: payload(4), iface: 3 })), /undeclared interface 3/);
-  await assert.rejects(readPcapFile(join(dir, 'missing.pcap'), new Collect()), /missing\.pcap: cannot open \(no such file\)/);
+  await expectDamage(badLen, 0, 48, /bad pcapng block length 13 at offset 48$/);
+  await expectDamage(concat(shb(true), epb(true, { ts: 1n, data: payload(4), iface: 0 })), 0, 28, /undeclared interface 0 at offset 28$/);
+  await expectDamage(concat(shb(true), idb(true, { linkType: 1 }), epb(true, { ts: 1n, data: payload(4), iface: 3 })), 0, 48, /undeclared interface 3/);
+});
+
+test('finding 2: a caplen 0 record in the middle is damage at that record, not "a last record cut short"', async () => {
+  // 20 packets of 100 bytes; record 5's caplen zeroed. Before the fix the reader took its
+  // bytes for the next header and ended with 5 packets and "1 truncated record".
+  const recs: Rec[] = Array.from({ length: 20 }, (_, i) => ({ ts: BigInt(i + 1), data: payload(100) }));
+  const bytes = pcapFile(recs);
+  const at = 24 + 5 * 116;
+  const damaged = bytes.slice();
+  new DataView(damaged.buffer).setUint32(at + 8, 0, true);
+  for (const chunkSize of [64, 1 << 20]) {
+    const { r } = await read(damaged, { chunkSize });
+    assert.equal(r.packets, 5);
+    assert.deepEqual(r.damage && [r.damage.offset, /captured 0 bytes of a 100-byte packet at offset 604$/.test(r.damage.reason)], [at, true]);
+    assert.equal(r.truncatedRecords, 0);
+  }
+  // caplen beyond the header's snap length (here 1000) is damage too.
+  const snapped = pcapFile(recs, { snaplen: 1000 });
+  new DataView(snapped.buffer).setUint32(at + 8, 300_000, true);
+  assert.match((await read(snapped)).r.damage?.reason ?? '', /beyond the snap length at offset 604$/);
+  // A cut tail says where it starts.
+  const cut = (await read(bytes.slice(0, at + 50))).r;
+  assert.deepEqual([cut.packets, cut.truncatedRecords, cut.truncatedAt, cut.damage], [5, 1, at, null]);
 });
 
 test('back-pressure, progress and abort between chunks; no packet while drain is pending', async () => {
