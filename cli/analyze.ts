@@ -20,8 +20,10 @@ import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
+import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
+export const INCIDENTS_FILE = 'incidents.jsonl';
 export const MODEL_FILE = 'model.nidsm';
 const SCOPE = 'default';
 const BATCH = 512;
@@ -31,7 +33,7 @@ export const analyzeSpec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${MODEL_FILE}.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
@@ -48,6 +50,7 @@ export interface AnalyzeResult {
   baselineFlows: number;
   flows: number;
   anomalies: Anomaly[];
+  incidents: Incident[];
 }
 
 /** Exactly one source: a capture file or a live interface. */
@@ -69,7 +72,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   // Before training: cap loads, the interface exists, we may capture on it, the filter compiles.
   if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
   mkdirSync(config.out, { recursive: true });
-  for (const f of [CSV_FILE, PLOT_FILE, ANOMALIES_FILE]) rmSync(join(config.out, f), { force: true });
+  for (const f of [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE]) rmSync(join(config.out, f), { force: true });
 
   // Trainer stage, into the in-memory model store.
   const store = new MemoryModelStore();
@@ -96,6 +99,15 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   const csv = new CsvWriter(join(config.out, CSV_FILE), false);
   const anomaliesPath = join(config.out, ANOMALIES_FILE);
   writeFileSync(anomaliesPath, '');
+  const incidentsPath = join(config.out, INCIDENTS_FILE);
+  writeFileSync(incidentsPath, '');
+  const tracker = new IncidentTracker();
+  const incidents: Incident[] = [];
+  const writeIncidents = (closed: Incident[]) => {
+    if (closed.length === 0) return;
+    appendFileSync(incidentsPath, closed.map((i) => JSON.stringify(i) + '\n').join(''));
+    incidents.push(...closed);
+  };
   const anomalies: Anomaly[] = [];
   let flows = 0;
   const consume = (async () => {
@@ -104,6 +116,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
       csv.write(scored);
       if (found.length > 0) appendFileSync(anomaliesPath, found.map((a) => JSON.stringify(a) + '\n').join(''));
       anomalies.push(...found);
+      writeIncidents(tracker.add(found));
       flows += batch.length;
     }
   })();
@@ -114,10 +127,11 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
     queue.close();
     await consume;
     csv.close();
+    writeIncidents(tracker.flush());
     await model.stop();
   }
   writePlot(join(config.out, PLOT_FILE), csv.points);
-  return { out: config.out, modelId, baselineFlows, flows, anomalies };
+  return { out: config.out, modelId, baselineFlows, flows, anomalies, incidents };
 }
 
 /**
@@ -164,13 +178,15 @@ export function summary(r: AnalyzeResult): string {
     `model ${r.modelId}${r.baselineFlows ? ` trained on ${r.baselineFlows} baseline flows` : ''}`,
     `scored ${r.flows} flows: ${r.anomalies.length} anomalous (${r.flows ? ((100 * r.anomalies.length) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.size ? ` — ${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(', ')}` : ''),
+    `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
+    ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),
     ...top.map(
       (a) =>
         `  ${a.score.toFixed(3)} ${a.severity.padEnd(8)} ${a.src_ip}:${a.src_port} -> ${a.dst_ip}:${a.dst_port} proto ${a.protocol}` +
         (a.reasons.length ? `\n      ${a.reasons.map((x) => x.text).join('; ')}` : ''),
     ),
-    `wrote ${join(r.out, CSV_FILE)}, ${join(r.out, PLOT_FILE)}, ${join(r.out, ANOMALIES_FILE)}`,
+    `wrote ${join(r.out, CSV_FILE)}, ${join(r.out, PLOT_FILE)}, ${join(r.out, ANOMALIES_FILE)}, ${join(r.out, INCIDENTS_FILE)}`,
   ];
   return lines.join('\n') + '\n';
 }
