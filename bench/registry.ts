@@ -4,7 +4,6 @@
 // every producer does at start-up. The peer is a bare node:http server answering the same
 // body: the ceiling of any Node HTTP service on this machine, measured in the same run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { emit, REPO } from './util.ts';
@@ -21,24 +20,18 @@ function brokers(): string {
   return line.slice('KAFKA_BROKERS='.length);
 }
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 async function startRegistry(): Promise<{ url: string; child: ChildProcess }> {
-  const port = await freePort();
   const stamp = Date.now().toString(36);
-  const child = spawn(process.execPath, [`${REPO}bin/nids`, 'registry', '--brokers', brokers(), '--port', String(port),
+  const child = spawn(process.execPath, [`${REPO}bin/nids`, 'registry', '--brokers', brokers(), '--port', '0',
     '--topic', `_schemas-bench-${stamp}`, '--group-id', `nids-registry-bench-${stamp}`, '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
+  const url = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`nids registry exited ${code}`)));
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+    child.stdout!.on('data', (d: Buffer) => {
+      const m = /listening on (http:\/\/\S+)/.exec(d.toString());
+      if (m) resolve(m[1]!);
+    });
   });
-  return { url: `http://127.0.0.1:${port}`, child };
+  return { url, child };
 }
 
 const schemaN = (n: number) =>

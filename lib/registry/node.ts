@@ -18,8 +18,6 @@ export interface RegistryNodeOptions {
   topic: string;
   /** Election group; also names the transactional id that fences older writers. */
   groupId: string;
-  /** URL other instances forward writes to while this one is the writer. */
-  advertisedUrl: string;
   leaderEligible: boolean;
   defaultCompatibility: CompatibilityLevel;
   /** Bound on one write (transaction + apply) and on the start-up read. */
@@ -45,6 +43,7 @@ export class RegistryNode {
   private queue: Promise<unknown> = Promise.resolve();
   private electionGeneration = 0;
   private stopping = false;
+  private advertisedUrl = '';
 
   constructor(
     private readonly kafka: Kafka,
@@ -58,11 +57,19 @@ export class RegistryNode {
     });
   }
 
-  /** Creates the topic if needed, reads it to the end, then joins the election. */
-  async start(): Promise<void> {
+  /** Creates the topic if needed and reads it to the end: from then on reads can be served. */
+  async load(): Promise<void> {
     await ensureSchemasTopic(this.kafka, this.options.topic, this.log);
     await this.reader.start(this.options.timeoutMs);
     this.log.info({ schemas: this.state.schemaCount, maxId: this.state.maxId, offset: String(this.reader.applied) }, 'schemas topic read');
+  }
+
+  /**
+   * Joins the writer election (when eligible), announcing `advertisedUrl` as where the
+   * others forward writes: known only once the API listens (its port may have been 0).
+   */
+  async joinElection(advertisedUrl: string): Promise<void> {
+    this.advertisedUrl = advertisedUrl;
     if (!this.options.leaderEligible) return;
     this.election = new LeaderElection(this.kafka, this.options.groupId, this.options.topic, this.log, {
       elected: () => void this.becomeWriter(++this.electionGeneration),
@@ -153,7 +160,7 @@ export class RegistryNode {
     if (!writer || generation !== this.electionGeneration) return;
     try {
       const end = await withTimeout(
-        writer.write([{ key: { keytype: 'NIDS_LEADER' }, value: { url: this.options.advertisedUrl, instance: this.instance, elected_at: new Date().toISOString() } }]),
+        writer.write([{ key: { keytype: 'NIDS_LEADER' }, value: { url: this.advertisedUrl, instance: this.instance, elected_at: new Date().toISOString() } }]),
         this.options.timeoutMs,
         'announcing the writer',
       );
@@ -162,7 +169,7 @@ export class RegistryNode {
       this.appliedThrough = end - 1n;
       this.writable = true;
       this.hooks.onRoleChange?.(true);
-      this.log.info({ url: this.options.advertisedUrl, maxId: this.state.maxId }, 'accepting writes');
+      this.log.info({ url: this.advertisedUrl, maxId: this.state.maxId }, 'accepting writes');
     } catch (err) {
       this.log.error({ err: (err as Error).message }, 'could not complete the writer barrier; writes refused until the next election');
       if (err instanceof FencedError) await this.dropWriter();

@@ -53,11 +53,9 @@ export const registryService: ServiceDef<typeof spec> = {
     const writes = new Counter({ name: 'nids_registry_writes_total', help: 'Writes to the schemas topic by outcome', labelNames: ['outcome'], registers: reg });
     const writer = new Gauge({ name: 'nids_registry_is_writer', help: '1 while this instance is the elected writer', registers: reg });
     const kafka = createKafka(config.brokers, `${config.clientId}-registry`, log);
-    const advertisedUrl = config.advertisedUrl ?? `http://${config.host === '0.0.0.0' || config.host === '::' ? hostname() : config.host}:${config.port}`;
     const node = new RegistryNode(kafka, {
       topic: config.topic,
       groupId: config.groupId,
-      advertisedUrl,
       leaderEligible: config.leaderEligible,
       defaultCompatibility: config.defaultCompatibility,
       timeoutMs: config.timeoutMs,
@@ -69,9 +67,10 @@ export const registryService: ServiceDef<typeof spec> = {
     new Gauge({ name: 'nids_registry_schemas', help: 'Schemas known by id', registers: reg, collect() { this.set(node.state.schemaCount); } });
     new Gauge({ name: 'nids_registry_malformed_records', help: 'Records of the topic skipped as malformed', registers: reg, collect() { this.set(node.malformedRecords); } });
 
-    const ready = node.start();
-    const first = await Promise.race([ready.then(() => 'ready' as const), stopped.then(() => 'stopped' as const)]);
-    if (first === 'stopped') {
+    // Read the whole topic before answering anything: a registry that answers from half its
+    // state would call known schemas unknown.
+    const loaded = await Promise.race([node.load().then(() => 'loaded' as const), stopped.then(() => 'stopped' as const)]);
+    if (loaded === 'stopped') {
       await node.stop();
       return 0;
     }
@@ -92,6 +91,8 @@ export const registryService: ServiceDef<typeof spec> = {
     }
     const { port } = app.server.address() as AddressInfo;
     const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+    const advertisedUrl = config.advertisedUrl ?? (config.host === '0.0.0.0' || config.host === '::' ? `http://${hostname()}:${port}` : url);
+    await node.joinElection(advertisedUrl);
     log.info({ url, advertisedUrl, prefixes: config.pathPrefixes, writerEligible: config.leaderEligible }, 'schema registry listening');
     // A line on stdout for scripts that started us on port 0.
     process.stdout.write(`nids registry listening on ${url}\n`);

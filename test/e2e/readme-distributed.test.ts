@@ -94,8 +94,9 @@ test('the README\'s distributed commands, as written, give the labels nids analy
       assert.deepEqual(await Promise.all(exits), targets.map(() => 0), 'the scorer and the sink exit cleanly on SIGTERM');
       continue;
     }
-    sh(command);
+    // A start-up that fails half way may leave some of the stack running: always stop it.
     if (/stack:up/.test(command)) stackUp = true;
+    sh(command);
     if (/stack:down/.test(command)) stackUp = false;
   }
   const got = rows(sinkCsv).sort();

@@ -4,41 +4,20 @@
 // twice. Each test runs its own registry processes on their own topic against the real Kafka.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
-import { startNids, waitFor, type Running } from '../helpers/proc.ts';
-import { stackEndpoints, uniqueName } from '../helpers/stack.ts';
+import { waitFor, type Running } from '../helpers/proc.ts';
+import { startRegistry as startRegistryProcess, type RegistryInstance as Instance } from '../helpers/registry.ts';
+import { uniqueName } from '../helpers/stack.ts';
 
-const stack = stackEndpoints();
 const CT = 'application/vnd.schemaregistry.v1+json';
 const running: Running[] = [];
 after(async () => {
   await Promise.all(running.map((r) => r.stop(3000)));
 });
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
-interface Instance {
-  url: string;
-  metricsPort: number;
-  proc: Running;
-}
-
 async function startRegistry(topic: string, group: string, extra: string[] = []): Promise<Instance> {
-  const [port, metricsPort] = [await freePort(), await freePort()];
-  const proc = startNids(['registry', '--brokers', stack.brokers, '--port', String(port), '--metrics-port', String(metricsPort),
-    '--topic', topic, '--group-id', group, ...extra]);
-  running.push(proc);
-  await waitFor(`registry on ${port}`, () => {
-    if (proc.child.exitCode !== null) throw new Error(`registry exited ${proc.child.exitCode}: ${proc.output().stderr}`);
-    return proc.output().stdout.includes('listening') ? true : undefined;
-  }, 60_000, 100);
-  return { url: `http://127.0.0.1:${port}`, metricsPort, proc };
+  const instance = await startRegistryProcess({ topic, group, args: extra });
+  running.push(instance.proc);
+  return instance;
 }
 
 async function call(url: string, method: string, body?: unknown): Promise<{ status: number; json: unknown }> {

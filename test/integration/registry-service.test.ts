@@ -3,37 +3,20 @@
 // errors that name the setting, and hostile requests that get an answer and never take it down.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { connect } from 'node:net';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
-import { stackEndpoints, uniqueName } from '../helpers/stack.ts';
+import { runNids, waitFor, type Running } from '../helpers/proc.ts';
+import { uniqueName } from '../helpers/stack.ts';
+import { startRegistry } from '../helpers/registry.ts';
 
-const stack = stackEndpoints();
 const CT = 'application/vnd.schemaregistry.v1+json';
 const AUTH = 'nids-user:s3cret';
 let proc: Running;
 let url: string;
 let metricsPort: number;
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
-
 before(async () => {
-  const port = await freePort();
-  metricsPort = await freePort();
-  url = `http://127.0.0.1:${port}`;
-  proc = startNids(['registry', '--brokers', stack.brokers, '--port', String(port), '--metrics-port', String(metricsPort),
-    '--topic', uniqueName('_schemas-service'), '--group-id', uniqueName('registry'), '--basic-auth', AUTH]);
-  await waitFor('the registry to listen', () => {
-    if (proc.child.exitCode !== null) throw new Error(proc.output().stderr);
-    return proc.output().stdout.includes('listening') ? true : undefined;
-  }, 60_000, 100);
+  ({ proc, url, metricsPort } = await startRegistry({ args: ['--basic-auth', AUTH] }));
 });
 after(async () => {
   await proc?.stop(3000);
