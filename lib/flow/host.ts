@@ -121,7 +121,9 @@ export class HostTracker {
 
     const flags =
       (isProbe(f) ? F_PROBE : 0) | (isUnanswered(f) ? F_UNANSWERED : 0) | (f.payload_sanity === Sanity.MISMATCH ? F_NONPROTO : 0) | (isSession(f) ? F_SESSION : 0);
-    const pair = serviceKey(f);
+    // The service key is built only when sessions are counted (most flows: never).
+    const longestSessions = w.scales[NS - 1]!.sessions;
+    const pair = flags & F_SESSION || longestSessions.size > 0 ? serviceKey(f) : '';
     const e: Ev = { t, flags, port: (f.protocol << 16) | f.dst_port, host: f.dst_ip, pair };
     const ev = w.events;
     ev.push(e);
@@ -151,7 +153,7 @@ export class HostTracker {
       stats.ports.push(s.ports.size);
       stats.hosts.push(s.hosts.size);
       stats.nonproto.push(s.nonproto);
-      stats.sessions.push(s.sessions.get(pair) ?? 0);
+      stats.sessions.push(pair ? (s.sessions.get(pair) ?? 0) : 0);
     }
     return stats;
   }
