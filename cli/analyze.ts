@@ -20,12 +20,14 @@ import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
+import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
 import { checkCaptureFile } from '../lib/pcap/reader.ts';
 import { EXIT, EXIT_HELP, exitCodeOf, signalExit } from './exit.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
+export const INCIDENTS_FILE = 'incidents.jsonl';
 export const MODEL_FILE = 'model.nidsm';
 const SCOPE = 'default';
 const BATCH = 512;
@@ -35,7 +37,7 @@ export const analyzeSpec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${MODEL_FILE}, run.json.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
@@ -59,6 +61,8 @@ export interface AnalyzeResult {
   flows: number;
   /** The anomalies among those rows: anomalies.jsonl's lines. */
   anomalies: Anomaly[];
+  /** One record per (source, behaviour, time span) the anomalies form: incidents.jsonl's lines. */
+  incidents: Incident[];
   /** Flows whose flow id repeated one already written (a capture with repeated packets): not written again. */
   duplicates: number;
   /** Packets read from the input (or captured). */
@@ -208,6 +212,15 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false));
   const anomaliesTmp = outputs.path(ANOMALIES_FILE);
   fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
+  const incidentsTmp = outputs.path(INCIDENTS_FILE);
+  fsCall(join(config.out, INCIDENTS_FILE), () => writeFileSync(incidentsTmp, ''));
+  const tracker = new IncidentTracker();
+  const incidents: Incident[] = [];
+  const writeIncidents = (closed: Incident[]) => {
+    if (closed.length === 0) return;
+    fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
+    incidents.push(...closed);
+  };
   const anomalies: Anomaly[] = [];
   let flows = 0;
   const consume = (async () => {
@@ -223,6 +236,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       });
       if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
       anomalies.push(...written);
+      writeIncidents(tracker.add(written));
     }
   })();
   let stopped: StopReason = 'end of input';
@@ -253,6 +267,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     await consume.catch((err: unknown) => (failure ??= err));
     try {
       csv.close();
+      writeIncidents(tracker.flush());
     } catch (err) {
       failure ??= err;
     }
@@ -268,8 +283,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
-  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
+  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -292,6 +307,7 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_skipped: r.drops,
     flows: r.flows,
     anomalies: r.anomalies.length,
+    incidents: r.incidents.length,
     repeated_flow_ids: r.duplicates,
     stopped: r.stopped,
     partial: r.partial,
@@ -350,6 +366,8 @@ export function summary(r: AnalyzeResult): string {
     `scored ${r.flows} flows: ${r.anomalies.length} anomalous (${r.flows ? ((100 * r.anomalies.length) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.size ? ` — ${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
       (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),
+    `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
+    ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),
     ...top.map(
       (a) =>

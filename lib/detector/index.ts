@@ -8,6 +8,7 @@ import { IsolationForest, validateParams, type IsolationForestParams } from '../
 import { BaselineRange, RANGE_TOLERANCE, type Excess } from './range.ts';
 import { severityOf, severityOfExcess, worse } from './severity.ts';
 import type { Reason, Severity } from '../avro/records.ts';
+import { HostBaseline, type Behaviour, type HostBaselineState } from './host.ts';
 
 export type { FeaturizerName };
 
@@ -28,7 +29,7 @@ export interface TrainOptions {
  * the baseline's range (range.ts). Reasons are computed for anomalous flows only
  * (explaining normal ones costs time and says nothing).
  */
-export type Verdict = { score: number; anomaly: 1; severity: null; reasons: [] } | { score: number; anomaly: -1; severity: Severity; reasons: Reason[] };
+export type Verdict = { score: number; anomaly: 1; severity: null; reasons: []; behaviour: null } | { score: number; anomaly: -1; severity: Severity; reasons: Reason[]; behaviour: Behaviour | null };
 
 const MAGIC = Buffer.from('NIDSMODL');
 const FORMAT_VERSION = 1;
@@ -50,6 +51,8 @@ interface Header {
   range?: { lo: number[]; hi: number[] };
   nodes: number;
   trees: number;
+  /** The host tier's baseline (lib/detector/host.ts); absent in models from before it. */
+  host?: HostBaselineState;
 }
 
 /** The baseline's raw values per feature, quoted in reasons. */
@@ -69,6 +72,7 @@ export class Detector {
     readonly nSamples: number,
     private readonly baseline: RawBaseline,
     private readonly range: BaselineRange | null,
+    private readonly hosts: HostBaseline | null,
   ) {
     this.importance = new Float64Array(forest.nFeatures);
   }
@@ -93,7 +97,8 @@ export class Detector {
       baseline.min[i] = col[0]!;
       baseline.max[i] = col[col.length - 1]!;
     }
-    return new Detector(featurizer, forest, flows.length, baseline, BaselineRange.fit(X, rangeChecked(featurizer)));
+    const hosts = flows.some((f) => f.host) ? HostBaseline.fit(flows) : null;
+    return new Detector(featurizer, forest, flows.length, baseline, BaselineRange.fit(X, rangeChecked(featurizer)), hosts);
   }
 
   get threshold(): number {
@@ -122,14 +127,22 @@ export class Detector {
       const score = scores[i]!;
       const beyond = this.range ? this.range.excess(X, i, this.excess) : null;
       const outOfRange = beyond !== null && beyond.excess > RANGE_TOLERANCE;
-      if (score >= threshold && !outOfRange) {
-        out[i] = { score, anomaly: 1, severity: null, reasons: [] };
+      const host = this.hosts ? this.hosts.judge(flows[i]!) : null;
+      if (score >= threshold && !outOfRange && !host) {
+        out[i] = { score, anomaly: 1, severity: null, reasons: [], behaviour: null };
         continue;
       }
       const fromScore = score < threshold ? severityOf(score, threshold) : null;
       const fromRange = outOfRange ? severityOfExcess(beyond.excess) : null;
-      const severity = fromScore && fromRange ? worse(fromScore, fromRange) : (fromScore ?? fromRange)!;
-      out[i] = { score, anomaly: -1, severity, reasons: this.explain(flows[i]!, X, i, outOfRange ? beyond.feature : -1) };
+      let severity = fromScore && fromRange ? worse(fromScore, fromRange) : (fromScore ?? fromRange);
+      if (host) severity = severity ? worse(severity, host.severity) : host.severity;
+      // The host behaviour first: it is why the flow matters, whatever the flow looks like alone.
+      const reasons = this.explain(flows[i]!, X, i, outOfRange ? beyond.feature : -1);
+      if (host) {
+        reasons.unshift({ feature: `host.${host.behaviour}`, value: host.value, baseline: host.baseline, text: host.text });
+        reasons.length = Math.min(reasons.length, TOP_REASONS);
+      }
+      out[i] = { score, anomaly: -1, severity: severity!, reasons, behaviour: host ? host.behaviour : null };
     }
     return out;
   }
@@ -173,6 +186,7 @@ export class Detector {
       range: this.range ? { lo: Array.from(this.range.lo), hi: Array.from(this.range.hi) } : undefined,
       nodes: t.feature.length,
       trees: t.roots.length,
+      host: this.hosts ? this.hosts.state : undefined,
     };
     const json = Buffer.from(JSON.stringify(header));
     const arrays = [t.feature, t.threshold, t.left, t.right, t.value, t.roots].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
@@ -217,7 +231,7 @@ export class Detector {
     forest.offset_ = h.offset;
     forest.trees = trees;
     const baseline: RawBaseline = { p99: Float64Array.from(h.p99), min: Float64Array.from(h.rawMin ?? h.p99), max: Float64Array.from(h.rawMax ?? h.p99) };
-    return new Detector(featurizer, forest, h.nSamples, baseline, h.range ? BaselineRange.restore(h.range.lo, h.range.hi, rangeChecked(featurizer)) : null);
+    return new Detector(featurizer, forest, h.nSamples, baseline, h.range ? BaselineRange.restore(h.range.lo, h.range.hi, rangeChecked(featurizer)) : null, h.host ? HostBaseline.restore(h.host) : null);
   }
 }
 

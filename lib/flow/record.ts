@@ -48,4 +48,19 @@ export interface Flow {
   dns_qname_entropy: number;
   dns_qtype: number;
   dns_rcode: number;
+  /** Whether the initiator's first payload parses as the protocol of its well-known port (lib/flow/sanity.ts): 0 unchecked, 1 ok, 2 mismatch. */
+  payload_sanity: number;
+  /** The source's behaviour at export (lib/flow/host.ts); null from sensors that predate it. */
+  host: HostStats | null;
+}
+
+/** Per statistic, its value over the last 1 s, 10 s and 60 s (HOST_SCALES_S in lib/flow/host.ts). */
+export interface HostStats {
+  flows: number[];
+  probes: number[];
+  unanswered: number[];
+  ports: number[];
+  hosts: number[];
+  nonproto: number[];
+  sessions: number[];
 }

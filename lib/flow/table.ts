@@ -28,6 +28,8 @@ import { Decoder, DecodeStatus, PacketInfo, TcpFlag, formatAddress, DECODE_STATU
 import { DnsInfo, dnsName, entropy, parseDns } from '../packet/dns.ts';
 import { communityId } from './community-id.ts';
 import { SourceContext, type ContextValues } from './context.ts';
+import { HostTracker } from './host.ts';
+import { payloadSanity } from './sanity.ts';
 import { FLOW_DEFAULTS } from '../config/stages.ts';
 
 export interface FlowTableOptions {
@@ -119,6 +121,8 @@ function fmix(h: number): number {
 export class FlowTable implements PacketHandler {
   readonly decoder = new Decoder();
   readonly context: SourceContext;
+  /** Per-source behaviour statistics at three time scales (the host tier's input). */
+  readonly hostTracker = new HostTracker();
   // Counters, plain numbers for a metrics module to read.
   /** Packets handed to the table, decodable or not. */
   packets = 0;
@@ -161,6 +165,7 @@ export class FlowTable implements PacketHandler {
   private sizeMax = new Uint16Array(0);
   private iatMean = new Float64Array(0);
   private iatM2 = new Float64Array(0);
+  private sanity = new Uint8Array(0); // Flow.payload_sanity of the first initiator payload
   // Recency lists (doubly linked through prev/next) per class; free slots chain through next.
   private prev = new Int32Array(0);
   private next = new Int32Array(0);
@@ -357,6 +362,7 @@ export class FlowTable implements PacketHandler {
     this.sizeMax[s] = 0;
     this.iatMean[s] = 0;
     this.iatM2[s] = 0;
+    this.sanity[s] = 0;
     const index = this.index;
     let i = h & this.mask;
     while (index[i] !== 0) i = (i + 1) & this.mask;
@@ -421,6 +427,7 @@ export class FlowTable implements PacketHandler {
     this.pkts[2 * s + d]!++;
     this.bytes[2 * s + d]! += p.ipLength;
     this.payload[2 * s + d]! += p.payloadLength;
+    if (fwd && this.sanity[s] === 0 && p.payloadCaptured > 0) this.sanity[s] = payloadSanity(p.protocol, this.ports[2 * s + 1]!, data, p.payloadOffset, p.payloadCaptured);
     const size = p.ipLength < 0xffff ? p.ipLength : 0xffff;
     if (size < this.sizeMin[s]!) this.sizeMin[s] = size;
     if (size > this.sizeMax[s]!) this.sizeMax[s] = size;
@@ -528,7 +535,7 @@ export class FlowTable implements PacketHandler {
     this.context.observe(srcIp, dstIp, (proto << 16) | dport, synOnly, tsStart, this.ctxOut);
     const dns = this.dnsState.get(s);
     const name = dns?.name ?? null;
-    return {
+    const flow: Flow = {
       sensor_id: this.opts.sensorId,
       flow_id: flowId(this.opts.sensorId, cid, tsStart),
       community_id: cid,
@@ -572,7 +579,11 @@ export class FlowTable implements PacketHandler {
       dns_qname_entropy: name && name !== '.' ? entropy(name) : 0,
       dns_qtype: dns ? dns.qtype : -1,
       dns_rcode: dns ? dns.rcode : -1,
+      payload_sanity: this.sanity[s]!,
+      host: null,
     };
+    flow.host = this.hostTracker.observe(flow);
+    return flow;
   }
 
   /** Reallocates every column for `n` slots and rebuilds the index (load factor <= 1/2). */
@@ -595,6 +606,7 @@ export class FlowTable implements PacketHandler {
     this.sizeMax = resized(this.sizeMax, n);
     this.iatMean = resized(this.iatMean, n);
     this.iatM2 = resized(this.iatM2, n);
+    this.sanity = resized(this.sanity, n);
     this.prev = resized(this.prev, n);
     this.next = resized(this.next, n);
     // New slots join the free list, lowest first.

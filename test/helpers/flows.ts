@@ -45,6 +45,8 @@ export function makeFlow(over: Partial<Flow> = {}): Flow {
     dns_qname_entropy: 0,
     dns_qtype: -1,
     dns_rcode: -1,
+    payload_sanity: 0,
+    host: null,
     ...over,
   };
 }

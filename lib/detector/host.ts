@@ -1,0 +1,151 @@
+// The host tier: judges a flow's *source* by the behaviour statistics the sensor attached
+// to the flow (lib/flow/host.ts), against what the baseline's hosts did.
+//
+// Why a second tier: a UDP port scan, a flood or an SSH brute force is made of flows that
+// each look normal; only the source's behaviour over seconds gives it away. The flow tier's
+// forest cannot lift a flow over its threshold on a source-context value beyond the
+// baseline's range (it isolates it no faster than the baseline's extreme), and its range
+// check leaves source context out because a busy host would put all its flows out of range.
+// Here a source is compared with a robust per-statistic baseline instead:
+//
+//   threshold(host, stat) = max(FLOOR, MARGIN * max(typical, own) + SLACK)
+//
+// typical: the median over the baseline's hosts of each host's highest value of the stat;
+// own: the host's own highest value in the baseline (kept only for hosts above typical: the
+// monitoring poller, the busy resolver, the backup job). So a busy host is measured against
+// itself and every other host against an ordinary one.
+//
+// A flow is covered when its source exceeds a threshold *and* the flow takes part in that
+// behaviour (a scan covers the source's probes, not its web sessions).
+import type { Flow, HostStats } from '../flow/record.ts';
+import { HOST_SCALES_S, isProbe, isSession, isUnanswered } from '../flow/host.ts';
+import { Sanity } from '../flow/sanity.ts';
+import type { Severity } from '../avro/records.ts';
+
+export const BEHAVIOURS = ['port_scan', 'host_sweep', 'flood', 'non_protocol', 'brute_force'] as const;
+export type Behaviour = (typeof BEHAVIOURS)[number];
+
+type StatName = keyof HostStats;
+interface Rule {
+  behaviour: Behaviour;
+  stat: StatName;
+  /** Added to MARGIN x reference: small counts are noise. */
+  slack: number;
+  member(f: Flow): boolean;
+}
+
+const MARGIN = 2;
+const RULES: readonly Rule[] = [
+  { behaviour: 'port_scan', stat: 'ports', slack: 8, member: isProbe },
+  { behaviour: 'host_sweep', stat: 'hosts', slack: 8, member: isProbe },
+  { behaviour: 'flood', stat: 'unanswered', slack: 20, member: (f) => isUnanswered(f) || isProbe(f) },
+  // A burst of small flows is a flood only in the flows that carry nothing or get nothing
+  // back: a host resolving many names in a burst sends small flows too, all answered.
+  { behaviour: 'flood', stat: 'probes', slack: 30, member: (f) => isProbe(f) && (isUnanswered(f) || f.payload_bytes_fwd === 0 || f.rst_count > 0) },
+  { behaviour: 'non_protocol', stat: 'nonproto', slack: 5, member: (f) => f.payload_sanity === Sanity.MISMATCH },
+  { behaviour: 'brute_force', stat: 'sessions', slack: 4, member: (f) => isSession(f) || (f.protocol === 6 && isProbe(f)) },
+];
+const STATS: readonly StatName[] = [...new Set(RULES.map((r) => r.stat))];
+const NS = HOST_SCALES_S.length;
+
+/** What the model stores: per stat and scale, the typical host's highest value, and the busy hosts' own. */
+export interface HostBaselineState {
+  typical: Record<string, number[]>;
+  own: Record<string, Record<string, number[]>>;
+  hosts: number;
+}
+
+export interface HostVerdict {
+  behaviour: Behaviour;
+  stat: string;
+  value: number;
+  threshold: number;
+  /** The baseline figure the value is compared with (typical or the host's own). */
+  baseline: number;
+  severity: Severity;
+  text: string;
+}
+
+export class HostBaseline {
+  private constructor(readonly state: HostBaselineState) {}
+
+  /** From baseline flows that carry host statistics (flows without them are ignored). */
+  static fit(flows: readonly Flow[]): HostBaseline {
+    const perHost = new Map<string, Record<string, number[]>>();
+    for (const f of flows) {
+      if (!f.host) continue;
+      let m = perHost.get(f.src_ip);
+      if (!m) perHost.set(f.src_ip, (m = Object.fromEntries(STATS.map((s) => [s, new Array<number>(NS).fill(0)]))));
+      for (const s of STATS) {
+        const v = f.host[s];
+        const mx = m[s]!;
+        for (let k = 0; k < NS; k++) if ((v[k] ?? 0) > mx[k]!) mx[k] = v[k]!;
+      }
+    }
+    const typical: Record<string, number[]> = {};
+    for (const s of STATS) {
+      typical[s] = Array.from({ length: NS }, (_, k) => median([...perHost.values()].map((m) => m[s]![k]!)));
+    }
+    const own: Record<string, Record<string, number[]>> = {};
+    for (const [host, m] of perHost) {
+      if (STATS.some((s) => m[s]!.some((v, k) => v > typical[s]![k]!))) own[host] = m;
+    }
+    return new HostBaseline({ typical, own, hosts: perHost.size });
+  }
+
+  static restore(state: HostBaselineState): HostBaseline {
+    for (const s of STATS) if (!Array.isArray(state.typical[s]) || state.typical[s].length !== NS) throw new Error(`model host baseline is corrupted: no typical ${s}`);
+    return new HostBaseline(state);
+  }
+
+  /** The strongest host behaviour `f` takes part in, or null. */
+  judge(f: Flow): HostVerdict | null {
+    const h = f.host;
+    if (!h) return null;
+    const own = this.state.own[f.src_ip];
+    let best: HostVerdict | null = null;
+    let bestRatio = 1;
+    for (const r of RULES) {
+      const values = h[r.stat];
+      const typ = this.state.typical[r.stat]!;
+      const mine = own?.[r.stat];
+      for (let k = 0; k < NS; k++) {
+        const v = values[k] ?? 0;
+        const ref = Math.max(typ[k]!, mine?.[k] ?? 0);
+        const threshold = MARGIN * ref + r.slack;
+        const ratio = v / threshold;
+        if (ratio <= bestRatio || !r.member(f)) continue;
+        bestRatio = ratio;
+        best = { behaviour: r.behaviour, stat: r.stat, value: v, threshold, baseline: ref, severity: ratio >= 8 ? 'critical' : ratio >= 3 ? 'high' : 'medium', text: describe(f, r, k, v, ref, mine !== undefined) };
+      }
+    }
+    return best;
+  }
+}
+
+function describe(f: Flow, r: Rule, k: number, v: number, ref: number, own: boolean): string {
+  const h = f.host!;
+  const s = HOST_SCALES_S[k]!;
+  const flows = h.flows[k] ?? 0;
+  const unanswered = flows > 0 ? Math.round((100 * (h.unanswered[k] ?? 0)) / flows) : 0;
+  const proto = f.protocol === 6 ? 'TCP' : f.protocol === 17 ? 'UDP' : f.protocol === 1 || f.protocol === 58 ? 'ICMP' : `proto ${f.protocol}`;
+  const base = `(baseline ${own ? 'max of this host' : 'typical host'} = ${ref})`;
+  switch (r.behaviour) {
+    case 'port_scan':
+      return `${f.src_ip}: ${v} distinct ports probed on ${h.hosts[k] ?? 0} host(s) in ${s} s, ${unanswered} % unanswered ${base}`;
+    case 'host_sweep':
+      return `${f.src_ip}: ${v} distinct hosts probed in ${s} s, ${unanswered} % unanswered ${base}`;
+    case 'flood':
+      return `${f.src_ip}: ${v} ${r.stat === 'unanswered' ? 'unanswered flows' : 'small flows'} in ${s} s (${proto} to ${f.dst_ip}:${f.dst_port}), ${unanswered} % unanswered ${base}`;
+    case 'non_protocol':
+      return `${f.src_ip}: ${v} flows in ${s} s whose payload is not the protocol of their port (${proto} ${f.dst_port} on ${f.dst_ip}) ${base}`;
+    case 'brute_force':
+      return `${f.src_ip}: ${v} short sessions to ${f.dst_ip} ${proto} ${f.dst_port} in ${s} s ${base}`;
+  }
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor((s.length - 1) / 2)]!;
+}

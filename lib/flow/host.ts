@@ -1,0 +1,174 @@
+// Host behaviour statistics, computed where every flow of a source passes (the sensor's
+// flow table, at export), at three time scales: what the source did in the last 1 s, 10 s
+// and 60 s. The detector's host tier (lib/detector/host.ts) compares them with what the
+// baseline's hosts did. Computing them here rather than in a scorer matters: scorers split
+// the flows by Community ID, so no scorer sees all of a source's flows.
+//
+// Per source and scale:
+//   flows       flows started
+//   probes      small flows: at most 3 initiator packets, at most 512 payload bytes
+//               (scan probes, flood packets, lone queries)
+//   unanswered  TCP without a SYN-ACK, UDP without a reply, ICMP echo/timestamp without a reply
+//   ports       distinct (protocol, destination port) among the probes
+//   hosts       distinct destination hosts among the probes
+//   nonproto    flows whose first payload did not parse as the port's protocol (sanity.ts)
+//   sessions    short complete TCP sessions (handshake, data both ways, under 30 s) to this
+//               flow's (destination, protocol, port): repeated logins
+//
+// A flow counts at its start time, made monotone per source (a long flow exported late
+// counts at the source's latest time). Memory is bounded: at most maxEventsPerHost events per
+// source (beyond, the oldest drop and counts saturate low), at most maxHosts sources, least
+// recently active dropped first, idle ones swept.
+import type { Flow, HostStats } from './record.ts';
+import { Sanity } from './sanity.ts';
+
+export const HOST_SCALES_S = [1, 10, 60] as const;
+const NS = HOST_SCALES_S.length;
+const SESSION_MAX_US = 30e6;
+
+const F_PROBE = 1;
+const F_UNANSWERED = 2;
+const F_NONPROTO = 4;
+const F_SESSION = 8;
+
+interface Ev {
+  t: number;
+  flags: number;
+  port: number;
+  host: string;
+  pair: string;
+}
+
+class ScaleWindow {
+  flows = 0;
+  probes = 0;
+  unanswered = 0;
+  nonproto = 0;
+  readonly ports = new Map<number, number>();
+  readonly hosts = new Map<string, number>();
+  readonly sessions = new Map<string, number>();
+  /** Index (into the source's events) of the oldest event inside this window. */
+  cursor = 0;
+
+  add(e: Ev, sign: 1 | -1): void {
+    this.flows += sign;
+    if (e.flags & F_UNANSWERED) this.unanswered += sign;
+    if (e.flags & F_NONPROTO) this.nonproto += sign;
+    if (e.flags & F_PROBE) {
+      this.probes += sign;
+      bump(this.ports, e.port, sign);
+      bump(this.hosts, e.host, sign);
+    }
+    if (e.flags & F_SESSION) bump(this.sessions, e.pair, sign);
+  }
+}
+
+class SourceWindows {
+  events: Ev[] = [];
+  readonly scales = HOST_SCALES_S.map(() => new ScaleWindow());
+  lastT = 0;
+}
+
+function bump<K>(m: Map<K, number>, k: K, sign: 1 | -1): void {
+  const n = (m.get(k) ?? 0) + sign;
+  if (n <= 0) m.delete(k);
+  else m.set(k, n);
+}
+
+export const isProbe = (f: Flow): boolean => f.packets_fwd <= 3 && f.payload_bytes_fwd <= 512;
+
+export function isUnanswered(f: Flow): boolean {
+  if (f.protocol === 6) return f.synack_count === 0 && !f.handshake_complete;
+  if (f.protocol === 17) return f.packets_rev === 0;
+  // ICMP echo (8) and timestamp (13), ICMPv6 echo (128): requests that expect a reply.
+  if (f.protocol === 1) return (f.src_port === 8 || f.src_port === 13) && f.packets_rev === 0;
+  if (f.protocol === 58) return f.src_port === 128 && f.packets_rev === 0;
+  return false;
+}
+
+export const isSession = (f: Flow): boolean =>
+  f.protocol === 6 && f.handshake_complete && f.payload_bytes_fwd > 0 && f.payload_bytes_rev > 0 && f.ts_end - f.ts_start < SESSION_MAX_US && (f.end_reason === 'fin' || f.end_reason === 'rst');
+
+export const serviceKey = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
+
+export class HostTracker {
+  private readonly hosts = new Map<string, SourceWindows>();
+  private now = 0;
+  private newHosts = 0;
+
+  constructor(
+    private readonly maxHosts = 65_536,
+    private readonly maxEventsPerHost = 50_000,
+  ) {}
+
+  get trackedHosts(): number {
+    return this.hosts.size;
+  }
+
+  /** Records `f` (its payload_sanity already set) and returns its source's statistics, this flow included. */
+  observe(f: Flow): HostStats {
+    const src = f.src_ip;
+    let w = this.hosts.get(src);
+    if (w) this.hosts.delete(src);
+    else {
+      if (this.hosts.size >= this.maxHosts || (++this.newHosts & 255) === 0) this.expire();
+      w = new SourceWindows();
+    }
+    this.hosts.set(src, w);
+    const t = f.ts_start > w.lastT ? f.ts_start : w.lastT;
+    w.lastT = t;
+    if (t > this.now) this.now = t;
+
+    const flags =
+      (isProbe(f) ? F_PROBE : 0) | (isUnanswered(f) ? F_UNANSWERED : 0) | (f.payload_sanity === Sanity.MISMATCH ? F_NONPROTO : 0) | (isSession(f) ? F_SESSION : 0);
+    // The service key is built only when sessions are counted (most flows: never).
+    const longestSessions = w.scales[NS - 1]!.sessions;
+    const pair = flags & F_SESSION || longestSessions.size > 0 ? serviceKey(f) : '';
+    const e: Ev = { t, flags, port: (f.protocol << 16) | f.dst_port, host: f.dst_ip, pair };
+    const ev = w.events;
+    ev.push(e);
+    for (const s of w.scales) s.add(e, 1);
+
+    // Slide each window; the longest one's oldest edge bounds what is kept.
+    for (let k = 0; k < NS; k++) {
+      const s = w.scales[k]!;
+      const horizon = t - HOST_SCALES_S[k]! * 1e6;
+      while (s.cursor < ev.length && ev[s.cursor]!.t <= horizon) s.add(ev[s.cursor++]!, -1);
+    }
+    const longest = w.scales[NS - 1]!;
+    while (ev.length - longest.cursor > this.maxEventsPerHost) {
+      for (const s of w.scales) if (s.cursor === longest.cursor) s.add(ev[s.cursor++]!, -1);
+    }
+    if (longest.cursor > 1024 && longest.cursor * 2 > ev.length) {
+      const cut = longest.cursor;
+      w.events = ev.slice(cut);
+      for (const s of w.scales) s.cursor -= cut;
+    }
+
+    const stats: HostStats = { flows: [], probes: [], unanswered: [], ports: [], hosts: [], nonproto: [], sessions: [] };
+    for (const s of w.scales) {
+      stats.flows.push(s.flows);
+      stats.probes.push(s.probes);
+      stats.unanswered.push(s.unanswered);
+      stats.ports.push(s.ports.size);
+      stats.hosts.push(s.hosts.size);
+      stats.nonproto.push(s.nonproto);
+      stats.sessions.push(pair ? (s.sessions.get(pair) ?? 0) : 0);
+    }
+    return stats;
+  }
+
+  private expire(): void {
+    const horizon = this.now - HOST_SCALES_S[NS - 1]! * 1e6;
+    for (const [key, w] of this.hosts) {
+      if (this.hosts.size < this.maxHosts && w.lastT >= horizon) break;
+      this.hosts.delete(key);
+    }
+  }
+}
+
+/** Runs flows (in export order) through a fresh tracker, setting each one's `host` statistics. */
+export function withHostStats(flows: readonly Flow[]): Flow[] {
+  const tracker = new HostTracker();
+  return flows.map((f) => ({ ...f, host: tracker.observe(f) }));
+}
