@@ -24,6 +24,9 @@ import { Sanity } from './sanity.ts';
 
 export const HOST_SCALES_S = [1, 10, 60] as const;
 const NS = HOST_SCALES_S.length;
+// observe() writes each statistic as a literal of three: a fourth scale must change it too.
+const SCALE_COUNT: 3 = NS;
+void SCALE_COUNT;
 const SESSION_MAX_US = 30e6;
 
 const F_PROBE = 1;
@@ -145,16 +148,17 @@ export class HostTracker {
       for (const s of w.scales) s.cursor -= cut;
     }
 
-    const stats: HostStats = { flows: [], probes: [], unanswered: [], ports: [], hosts: [], nonproto: [], sessions: [] };
-    for (const s of w.scales) {
-      stats.flows.push(s.flows);
-      stats.probes.push(s.probes);
-      stats.unanswered.push(s.unanswered);
-      stats.ports.push(s.ports.size);
-      stats.hosts.push(s.hosts.size);
-      stats.nonproto.push(s.nonproto);
-      stats.sessions.push(pair ? (s.sessions.get(pair) ?? 0) : 0);
-    }
+    // One literal per statistic (no pushes): this runs for every flow the sensor exports.
+    const [a, b, c] = w.scales as [ScaleWindow, ScaleWindow, ScaleWindow];
+    const stats: HostStats = {
+      flows: [a.flows, b.flows, c.flows],
+      probes: [a.probes, b.probes, c.probes],
+      unanswered: [a.unanswered, b.unanswered, c.unanswered],
+      ports: [a.ports.size, b.ports.size, c.ports.size],
+      hosts: [a.hosts.size, b.hosts.size, c.hosts.size],
+      nonproto: [a.nonproto, b.nonproto, c.nonproto],
+      sessions: pair ? [a.sessions.get(pair) ?? 0, b.sessions.get(pair) ?? 0, c.sessions.get(pair) ?? 0] : [0, 0, 0],
+    };
     return stats;
   }
 
