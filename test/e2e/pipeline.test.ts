@@ -2,7 +2,7 @@
 // mode and through sensor -> Kafka -> trainer -> Redis -> scorer -> Kafka -> sink as
 // separately started processes; both must produce the same model, the same CSV rows and
 // the same anomalies. Then: undecodable input goes to the DLQ, and a third-party client
-// (Confluent's Python client) reads our records.
+// (Confluent's Python client) reads our flows and anomalies.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
@@ -145,5 +145,21 @@ test('a third-party client (Confluent Python + Avro deserializer) decodes our fl
     assert.equal(key, value.community_id, 'flows are keyed by community_id');
     assert.match(String(value.community_id), /^1:[A-Za-z0-9+/]{27}=$/);
     assert.ok(['idle', 'active', 'fin', 'rst', 'evicted', 'shutdown'].includes(String(value.end_reason)));
+  }
+});
+
+test('a third-party client (Confluent Python + Avro deserializer) decodes our anomalies, the SIEM\'s topic', { timeout: 120_000 }, () => {
+  const python = join(REPO, '.venv/bin/python');
+  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.anomalies, '5', '60'], { encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
+  assert.equal(records.length, 5);
+  for (const { key, value } of records) {
+    assert.equal(key, value.community_id, 'anomalies are keyed by community_id');
+    assert.equal(value.sensor_id, 'e2e-sensor');
+    assert.ok(['low', 'medium', 'high', 'critical'].includes(String(value.severity)), String(value.severity));
+    assert.ok(Array.isArray(value.reasons) && value.reasons.length > 0, 'every anomaly says why');
+    assert.equal(typeof value.score, 'number');
+    assert.match(String(value.model_id), /^m-[0-9a-f]+$/);
   }
 });
