@@ -258,27 +258,65 @@ function apiRoutes(node: RegistryNode, options: HttpOptions) {
       return write(prefix, req, reply, () => state.planDeleteVersion(subject, version, permanent), (r) => r);
     });
 
-    app.get('/config', async (_req, reply) => send(reply, { compatibilityLevel: state.globalConfig() }));
-    app.put('/config', async (req, reply) => {
-      const level = parseCompatibility((req.body as { compatibility?: unknown } | null)?.compatibility);
-      return write(prefix, req, reply, () => state.planSetConfig(null, level), (r) => r);
+    /**
+     * A setting with a global value and optional per-subject overrides (compatibility level,
+     * mode): GET/PUT at the root, GET/PUT/DELETE per subject, GET falling back to the global
+     * value only with ?defaultToGlobal=true.
+     */
+    function settingRoutes<V extends string, K extends string>(s: {
+      path: string;
+      /** The response field (compatibilityLevel, mode) and the PUT body's (compatibility, mode). */
+      field: K;
+      bodyField: string;
+      parse: (raw: unknown) => V;
+      global: () => V;
+      ofSubject: (subject: string) => V | undefined;
+      notConfigured: (subject: string) => Error;
+      planSet: (subject: string | null, value: V) => WritePlan<unknown>;
+      planDelete: (subject: string | null) => WritePlan<unknown>;
+      deleteGlobal: boolean;
+    }): void {
+      const parsed = (req: FastifyRequest) => s.parse((req.body as Record<string, unknown> | null)?.[s.bodyField]);
+      app.get(s.path, async (_req, reply) => send(reply, { [s.field]: s.global() }));
+      app.put(s.path, async (req, reply) => {
+        const value = parsed(req);
+        return write(prefix, req, reply, () => s.planSet(null, value), (r) => r);
+      });
+      if (s.deleteGlobal) app.delete(s.path, async (req, reply) => write(prefix, req, reply, () => s.planDelete(null), (r) => r));
+      app.get(`${s.path}/:subject`, async (req, reply) => {
+        const subject = subjectOf(req);
+        const value = s.ofSubject(subject) ?? (flag(req.query as Query, 'defaultToGlobal') ? s.global() : undefined);
+        if (value === undefined) throw s.notConfigured(subject);
+        return send(reply, { [s.field]: value });
+      });
+      app.put(`${s.path}/:subject`, async (req, reply) => {
+        const subject = subjectOf(req);
+        const value = parsed(req);
+        return write(prefix, req, reply, () => s.planSet(subject, value), (r) => r);
+      });
+      app.delete(`${s.path}/:subject`, async (req, reply) => {
+        const subject = subjectOf(req);
+        return write(prefix, req, reply, () => s.planDelete(subject), (r) => r);
+      });
+    }
+
+    settingRoutes({
+      path: '/config', field: 'compatibilityLevel', bodyField: 'compatibility', parse: parseCompatibility,
+      global: () => state.globalConfig(), ofSubject: (subject) => state.subjectConfig(subject),
+      notConfigured: Errors.subjectCompatibilityNotConfigured,
+      planSet: (subject, level) => state.planSetConfig(subject, level), planDelete: (subject) => state.planDeleteConfig(subject),
+      deleteGlobal: true,
     });
-    app.delete('/config', async (req, reply) => write(prefix, req, reply, () => state.planDeleteConfig(null), (r) => r));
-    app.get('/config/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      const level = state.subjectConfig(subject);
-      if (level !== undefined) return send(reply, { compatibilityLevel: level });
-      if (flag(req.query as Query, 'defaultToGlobal')) return send(reply, { compatibilityLevel: state.globalConfig() });
-      throw Errors.subjectCompatibilityNotConfigured(subject);
-    });
-    app.put('/config/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      const level = parseCompatibility((req.body as { compatibility?: unknown } | null)?.compatibility);
-      return write(prefix, req, reply, () => state.planSetConfig(subject, level), (r) => r);
-    });
-    app.delete('/config/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      return write(prefix, req, reply, () => state.planDeleteConfig(subject), (r) => r);
+    settingRoutes({
+      path: '/mode', field: 'mode', bodyField: 'mode', parse: parseMode,
+      global: () => state.globalMode(), ofSubject: (subject) => state.subjectMode(subject),
+      notConfigured: Errors.subjectModeNotConfigured,
+      planSet: (subject, mode) => state.planSetMode(subject, mode),
+      planDelete: (subject) => {
+        if (subject === null) throw Errors.notFound('/mode');
+        return state.planDeleteMode(subject);
+      },
+      deleteGlobal: false,
     });
 
     const compatibility = async (req: FastifyRequest, reply: FastifyReply, withVersion: boolean) => {
@@ -291,26 +329,5 @@ function apiRoutes(node: RegistryNode, options: HttpOptions) {
     app.post('/compatibility/subjects/:subject/versions/:version', async (req, reply) => compatibility(req, reply, true));
     app.post('/compatibility/subjects/:subject/versions', async (req, reply) => compatibility(req, reply, false));
 
-    app.get('/mode', async (_req, reply) => send(reply, { mode: state.globalMode() }));
-    app.put('/mode', async (req, reply) => {
-      const mode = parseMode((req.body as { mode?: unknown } | null)?.mode);
-      return write(prefix, req, reply, () => state.planSetMode(null, mode), (r) => r);
-    });
-    app.get('/mode/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      const mode = state.subjectMode(subject);
-      if (mode !== undefined) return send(reply, { mode });
-      if (flag(req.query as Query, 'defaultToGlobal')) return send(reply, { mode: state.globalMode() });
-      throw Errors.subjectModeNotConfigured(subject);
-    });
-    app.put('/mode/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      const mode = parseMode((req.body as { mode?: unknown } | null)?.mode);
-      return write(prefix, req, reply, () => state.planSetMode(subject, mode), (r) => r);
-    });
-    app.delete('/mode/:subject', async (req, reply) => {
-      const subject = subjectOf(req);
-      return write(prefix, req, reply, () => state.planDeleteMode(subject), (r) => r);
-    });
   };
 }
