@@ -47,10 +47,12 @@ wait_until() { # name timeout-s log command...
   done
 }
 
+STARTED=() # what this `up` started: stopped again if a later step fails
 start_bg() { # name log command...
   local name=$1 log=$2; shift 2
   nohup "$@" >"$log" 2>&1 &
   echo $! >"$PIDS/$name.pid"
+  STARTED+=("$name")
 }
 
 kafka_healthy() { node --import tsx "$REPO/scripts/create-topics.ts" --check >/dev/null; }
@@ -120,6 +122,8 @@ write_env() {
 cmd_up() {
   mkdir -p "$PIDS" "$LOGS"
   local t0; t0=$(date +%s)
+  # A failed start-up leaves nothing of its own running (what ran before it stays).
+  trap 'if [ "${#STARTED[@]}" -gt 0 ]; then say "start-up failed: stopping ${STARTED[*]}"; stop_started; fi' EXIT
   export KAFKA_BROKERS="127.0.0.1:$KAFKA_PORT"
   up_redis
   up_kafka
@@ -127,8 +131,19 @@ cmd_up() {
   node --import tsx "$REPO/scripts/create-topics.ts" || die "topic creation failed"
   up_registry
   write_env
+  STARTED=()
   say "ready in $(( $(date +%s) - t0 ))s:"
   sed 's/^/  /' "$STACK_DIR/env"
+}
+
+stop_started() {
+  for name in "${STARTED[@]}"; do
+    case $name in
+      registry) stop_one registry "$REGISTRY_PORT" ;;
+      kafka) stop_one kafka "$KAFKA_PORT" ;;
+      redis) stop_one redis "$REDIS_PORT" ;;
+    esac
+  done
 }
 
 stop_one() {
