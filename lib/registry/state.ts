@@ -421,25 +421,20 @@ export class RegistryState {
       );
     }
     const references = validateReferences(request.references);
-    const resolved = references.map((r) => {
-      const entry = this.subjects.get(r.subject)?.get(r.version);
-      const parsed = entry ? this.schemas.get(entry.id)?.parsed : undefined;
-      if (!parsed) throw Errors.invalidSchema(`reference "${r.name}" names ${r.subject} version ${r.version}, which is not registered here as an Avro schema`);
-      return parsed;
-    });
     try {
-      return parseAvroSchema(request.schema, references, resolved);
+      return parseAvroSchema(request.schema, references, this.resolveReferences(references));
     } catch (err) {
       if (err instanceof InvalidSchemaError) throw Errors.invalidSchema(`Invalid schema: ${err.message}`);
       throw err;
     }
   }
 
+  /** The parsed schemas `references` point to, in order; InvalidSchemaError for one that is not here. */
   private resolveReferences(references: readonly SchemaReference[]): ParsedSchema[] {
     return references.map((r) => {
       const entry = this.subjects.get(r.subject)?.get(r.version);
       const parsed = entry ? this.schemas.get(entry.id)?.parsed : undefined;
-      if (!parsed) throw new InvalidSchemaError(`unresolved reference ${r.subject}/${r.version}`);
+      if (!parsed) throw new InvalidSchemaError(`reference "${r.name}" names ${r.subject} version ${r.version}, which is not registered here as an Avro schema`);
       return parsed;
     });
   }

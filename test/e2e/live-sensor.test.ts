@@ -4,10 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { Kafka, logLevel } from 'kafkajs';
-import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { startNids, waitFor, type Running } from '../helpers/proc.ts';
+import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
 import {
   createVethLab, generateTraffic, liveCaptureSkipReason, startResponder,
@@ -35,20 +34,8 @@ after(async () => {
 });
 
 async function readFlowsTopic(topic: string, expected: number): Promise<Flow[]> {
-  const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e-live', logLevel: logLevel.NOTHING });
-  const codec = await AvroCodec.forTopic<Flow>(connectRegistry(stack.registry), topic, 'flow');
-  const consumer = kafka.consumer({ groupId: uniqueName('e2e-live-reader') });
-  const out: Flow[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void out.push(await codec.decode(message.value)) });
-  try {
-    await waitFor(`${expected} flows on ${topic}`, () => (out.length >= expected ? true : undefined), 60_000);
-    await new Promise((r) => setTimeout(r, 1000)); // nothing more must arrive
-  } finally {
-    await consumer.disconnect();
-  }
-  return out.map((f) => JSON.parse(JSON.stringify(f)) as Flow);
+  const flows = await readTopic<Flow>(topic, 'flow', (r) => r.length >= expected);
+  return flows.map((f) => JSON.parse(JSON.stringify(f)) as Flow);
 }
 
 test('nids sensor --iface: live flows on the topic after SIGTERM, open ones exported at shutdown', { skip, timeout: 180_000 }, async () => {

@@ -10,12 +10,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
-import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
 import type { Anomaly } from '../../lib/avro/records.ts';
 import { CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
 import { ANOMALIES_FILE } from '../../cli/analyze.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
+import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
@@ -43,23 +43,6 @@ const csvBody = (path: string) =>
     .split('\n')
     .slice(1)
     .sort();
-
-async function readAll<T>(topic: string, schema: 'anomaly', expected: number): Promise<T[]> {
-  const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
-  const codec = await AvroCodec.forTopic<T>(connectRegistry(stack.registry), topic, schema);
-  const consumer = kafka.consumer({ groupId: uniqueName('e2e-reader') });
-  const out: T[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => void out.push(await codec.decode(message.value)) });
-  try {
-    await waitFor(`${expected} records on ${topic}`, () => (out.length >= expected ? true : undefined), 60_000);
-    await new Promise((r) => setTimeout(r, 1000)); // nothing more must arrive
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
 
 test('embedded and distributed modes agree on the same captures', { timeout: 300_000 }, async () => {
   await runNids(['simulate', '--out', baselinePcap, '--seed', '11', '--duration', '60']);
@@ -98,7 +81,7 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
 
   const embeddedAnomalies = readFileSync(join(embeddedOut, ANOMALIES_FILE), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Anomaly);
   assert.ok(embeddedAnomalies.length > 0, 'the attacks must raise anomalies');
-  const fromKafka = await readAll<Anomaly>(topics.anomalies, 'anomaly', embeddedAnomalies.length);
+  const fromKafka = await readTopic<Anomaly>(topics.anomalies, 'anomaly', (r) => r.length >= embeddedAnomalies.length);
   // Plain data on both sides: Kafka-decoded records are avsc record classes.
   const comparable = (xs: Anomaly[]) => xs.map(({ detected_at: _d, ...rest }) => JSON.parse(JSON.stringify(rest)) as Omit<Anomaly, "detected_at">).sort((a, b) => a.flow_id.localeCompare(b.flow_id));
   assert.deepEqual(comparable(fromKafka), comparable(embeddedAnomalies));

@@ -7,11 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
-import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
+import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
@@ -23,33 +22,6 @@ const running: Running[] = [];
 after(async () => {
   await Promise.all(running.map((p) => p.stop(5000)));
 });
-
-/**
- * The flows of a topic (a ScoredFlow's own flow), decoded, from the beginning until `enough`
- * says so (then 1.5 s more).
- */
-async function readTopic(topic: string, schema: 'flow' | 'scoredFlow', enough: (records: Flow[]) => boolean): Promise<Flow[]> {
-  const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-scale-reader', logLevel: logLevel.NOTHING });
-  const codec = await AvroCodec.forTopic<Flow>(connectRegistry(stack.registry), topic, schema);
-  const consumer = kafka.consumer({ groupId: uniqueName('scale-reader') });
-  const out: Flow[] = [];
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const decoded = await codec.decode(message.value);
-      const f = schema === 'scoredFlow' ? (decoded as unknown as { flow: Flow }).flow : decoded;
-      out.push(f);
-    },
-  });
-  try {
-    await waitFor(`the records expected on ${topic}`, () => (enough(out) ? true : undefined), 120_000, 200);
-    await new Promise((r) => setTimeout(r, 1500)); // and whatever else is there
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
 
 const scorer = () =>
   startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorers`,
@@ -86,15 +58,18 @@ test('two scorers over 6 partitions, one SIGKILLed and restarted mid-stream: not
   const sent = await sensor.exited;
   assert.equal(sent.code, 0, sent.stderr);
 
-  const published = await readTopic(topics.flows, 'flow', (r) => r.length > 0);
+  const published = await readTopic<Flow>(topics.flows, 'flow', (r) => r.length > 0, { timeoutMs: 120_000, settleMs: 1500 });
   const publishedIds = new Set(published.map((f) => f.flow_id));
   assert.equal(publishedIds.size, published.length, 'the sensor publishes each flow once');
   assert.ok(published.length > 500, `too few flows to spread over 6 partitions: ${published.length}`);
 
-  const scored = await readTopic(topics.scored, 'scoredFlow', (r) => {
-    const seen = new Set(r.map((f) => f.flow_id));
-    return [...publishedIds].every((id) => seen.has(id));
-  });
+  // A ScoredFlow carries the flow it scored.
+  const scored = (
+    await readTopic<{ flow: Flow }>(topics.scored, 'scoredFlow', (r) => {
+      const seen = new Set(r.map((s) => s.flow.flow_id));
+      return [...publishedIds].every((id) => seen.has(id));
+    }, { timeoutMs: 120_000, settleMs: 1500 })
+  ).map((s) => s.flow);
   const scoredIds = new Set(scored.map((f) => f.flow_id));
   assert.deepEqual([...scoredIds].sort(), [...publishedIds].sort(), 'every published flow is scored (duplicates allowed)');
   assert.deepEqual(new Set(scored.map((f) => f.community_id)), new Set(published.map((f) => f.community_id)));
