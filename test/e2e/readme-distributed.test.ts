@@ -5,7 +5,7 @@
 // waiting where a person would wait (for the CSV to stop growing) and the comparison.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -34,12 +34,44 @@ const env: NodeJS.ProcessEnv = Object.fromEntries(
 );
 env.NIDS_LOG_LEVEL = 'warn';
 
+/**
+ * The default ports belong to one run at a time on a machine: two clones testing at once
+ * (a developer's and a helper's) would otherwise start two stacks on the same ports. A lock
+ * directory with the holder's pid serializes them; a holder that died leaves a stale lock
+ * that the next run takes over.
+ */
+const LOCK = join(tmpdir(), 'nids-default-ports.lock');
+let locked = false;
+async function lockDefaultPorts(timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(join(LOCK, 'pid'), String(process.pid));
+      locked = true;
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let holder = NaN;
+      try { holder = Number(readFileSync(join(LOCK, 'pid'), 'utf8')); } catch { /* being written */ }
+      let alive = true;
+      if (Number.isInteger(holder) && holder > 0) {
+        try { process.kill(holder, 0); } catch { alive = false; }
+      }
+      if (!alive) { rmSync(LOCK, { recursive: true, force: true }); continue; }
+      assert.ok(Date.now() < deadline, `the default ports stayed locked by pid ${holder} (${LOCK})`);
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+  }
+}
+
 const jobs: ChildProcess[] = [];
 let stackUp = false;
 after(() => {
   for (const j of jobs) if (j.exitCode === null) j.kill('SIGKILL');
   if (stackUp) spawnSync('bash', ['scripts/stack.sh', 'down'], { cwd: clone, env, stdio: 'ignore' });
   rmSync(clone, { recursive: true, force: true });
+  if (locked) rmSync(LOCK, { recursive: true, force: true });
 });
 
 function sh(command: string, timeoutMs = 180_000): string {
@@ -61,10 +93,11 @@ function rows(path: string): string[] {
   return lines.map((l) => l.split(',').filter((_, i) => !drop.has(i)).join(','));
 }
 
-test('the README\'s distributed commands, as written, give the labels nids analyze gives', { timeout: 600_000 }, async () => {
+test('the README\'s distributed commands, as written, give the labels nids analyze gives', { timeout: 1_500_000 }, async () => {
   assert.ok(commands.some((c) => c.endsWith('&')), 'the scorer and the sink run in the background');
   assert.match(commands[0]!, /stack:up/);
   assert.match(commands[commands.length - 1]!, /stack:down/);
+  await lockDefaultPorts(900_000);
   const sinkCsv = join(clone, 'out/sink', CSV_FILE);
   let expected: string[] = [];
   for (const command of commands) {
