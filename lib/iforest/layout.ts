@@ -1,6 +1,7 @@
 // The scoring layout: every tree re-laid as a perfect binary tree of the forest's depth in
 // heap order (children of i at 2i+1, 2i+2), and every threshold replaced by its rank among
-// the forest's thresholds on that feature. A row is first turned into ranks (a bucket
+// the forest's thresholds on that feature. A node is 8 bytes: where its feature's ranks
+// start in the block of ranked rows, and its threshold's rank. A row is first turned into ranks (a bucket
 // lookup per feature); then `x <= threshold` is `rank(x) <= rank(threshold)`, and a walk is
 // exactly `depth` steps of integer arithmetic, `i = 2i + 1 + (rank(x) > rank(threshold))`:
 // no leaf test, no child pointers, no branch the CPU has to guess (a guessed split
@@ -9,7 +10,7 @@
 // A leaf above the bottom becomes a chain of pass-through nodes (always left) ending at a
 // bottom slot that holds its path length. Isolation trees are shallow (depth
 // ceil(log2(max_samples)), 8 for the default 256), so the padding is small: 100 trees of
-// depth 8 take 100 * (255 * 4 + 256 * 8) bytes, about 300 KB. Ranking and walking run in
+// depth 8 take 100 * (255 * 8 + 256 * 8) bytes, about 400 KB. Ranking and walking run in
 // WebAssembly (walk.wat); the layout's arrays live in the memory of its own instance.
 import { readFileSync } from 'node:fs';
 import type { Trees } from './trees.ts';
@@ -18,14 +19,13 @@ export interface ScoringLayout {
   depth: number;
   nTrees: number;
   nFeatures: number;
-  /** Bits of a packed node that hold its feature; the rest hold its threshold's rank. */
-  featureBits: number;
-  /** Per tree, 2^depth - 1 internal nodes, each (threshold rank << featureBits) | feature. */
+  /** Per tree, 2^depth - 1 internal nodes, each two i32: the byte offset of its feature's ranks in `ranks` (f * BLOCK_ROWS * 4), its threshold's rank. */
   nodes: Int32Array;
   /** Per tree, 2^depth bottom slots: depth + c(leaf size) of the leaf that reaches it. */
   pathLength: Float64Array;
   /** The block of rows being scored, their ranks and path lengths: reused, so a batch allocates nothing. */
   xBlock: Float64Array;
+  /** Feature-major: feature f of the block's row i at f * BLOCK_ROWS + i. */
   ranks: Int32Array;
   blockOut: Float64Array;
   walk: WalkKernel;
@@ -34,8 +34,8 @@ export interface ScoringLayout {
 }
 
 /** walk.wasm's exports; arguments are byte offsets into the instance's memory. */
-type WalkKernel = (nodes: number, paths: number, ranks: number, out: number, rows: number, trees: number, d: number, depth: number, featureBits: number) => void;
-type RankKernel = (X: number, rows: number, d: number, out: number, cuts: number, cutStart: number, buckets: number, bucketStart: number, lo: number, scale: number) => void;
+type WalkKernel = (nodes: number, paths: number, ranks: number, out: number, rows: number, trees: number, depth: number) => void;
+type RankKernel = (X: number, rows: number, d: number, out: number, stride: number, cuts: number, cutStart: number, buckets: number, bucketStart: number, lo: number, scale: number) => void;
 
 let walkModule: WebAssembly.Module | null = null;
 
@@ -51,6 +51,8 @@ function instantiateWalk(bytes: number): { memory: WebAssembly.Memory; walk: Wal
 const MAX_LAYOUT_DEPTH = 12;
 /** Rank of NaN: above every node's rank, so NaN goes right, as `NaN <= t` is false. */
 const NAN_RANK = 0x7fffffff;
+/** The threshold rank of a pass-through node: above every value's rank (at most the number of cuts) but NaN's, so the walk goes left. */
+const ALWAYS_LEFT = NAN_RANK - 1;
 /** Rows scored together per pass over the trees: their ranks stay in L1 while every tree walks them. */
 const BLOCK_ROWS = 256;
 
@@ -71,20 +73,18 @@ function treeDepth(trees: Trees): number {
 
 /** The layout, or null when the forest does not fit it (then score by walking the trees). */
 export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | null {
-  const depth = treeDepth(trees);
+  // At least one level: the walk takes its first step at the root without testing for a leaf
+  // (a forest of single-leaf trees gets a pass-through root).
+  const depth = Math.max(1, treeDepth(trees));
   if (depth > MAX_LAYOUT_DEPTH) return null;
-  const featureBits = Math.max(1, Math.ceil(Math.log2(nFeatures)));
-  // The pass-through rank: above every row's rank (at most the number of cuts), so the walk goes left.
-  const alwaysLeft = 2 ** (31 - featureBits) - 1;
   const ranker = new Ranker(trees, nFeatures);
-  if (ranker.maxRank() >= alwaysLeft) return null;
   const nTrees = trees.roots.length;
   const nInternal = (1 << depth) - 1;
   // One memory, every region 8-byte aligned: nodes, path lengths, a block of rows, their
   // ranks and outputs, and the Ranker's arrays.
   const tables = { cuts: ranker.cuts, cutStart: ranker.cutStart, buckets: ranker.buckets, bucketStart: ranker.bucketStart, lo: ranker.lo, scale: ranker.scale };
   const sizes = {
-    nodes: nTrees * nInternal * 4,
+    nodes: nTrees * nInternal * 8,
     paths: nTrees * (nInternal + 1) * 8,
     x: BLOCK_ROWS * nFeatures * 8,
     ranks: BLOCK_ROWS * nFeatures * 4,
@@ -105,14 +105,13 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
     depth,
     nTrees,
     nFeatures,
-    featureBits,
-    nodes: new Int32Array(memory.buffer, at.nodes, nTrees * nInternal),
+    nodes: new Int32Array(memory.buffer, at.nodes, nTrees * nInternal * 2),
     pathLength: new Float64Array(memory.buffer, at.paths, nTrees * (nInternal + 1)),
     xBlock: new Float64Array(memory.buffer, at.x, BLOCK_ROWS * nFeatures),
     ranks: new Int32Array(memory.buffer, at.ranks, BLOCK_ROWS * nFeatures),
     blockOut: new Float64Array(memory.buffer, at.out, BLOCK_ROWS),
     walk,
-    rankBlock: (rows) => rank(at.x, rows, nFeatures, at.ranks, at.cuts, at.cutStart, at.buckets, at.bucketStart, at.lo, at.scale),
+    rankBlock: (rows) => rank(at.x, rows, nFeatures, at.ranks, BLOCK_ROWS, at.cuts, at.cutStart, at.buckets, at.bucketStart, at.lo, at.scale),
   };
   const place = (t: number, node: number, slot: number, level: number): void => {
     if (level === depth) {
@@ -121,7 +120,9 @@ export function buildLayout(trees: Trees, nFeatures: number): ScoringLayout | nu
     }
     const f = trees.feature[node]!;
     const isLeaf = f < 0;
-    layout.nodes[t * nInternal + slot] = isLeaf ? alwaysLeft << featureBits : (ranker.rank(f, trees.threshold[node]!) << featureBits) | f;
+    const at = 2 * (t * nInternal + slot);
+    layout.nodes[at] = isLeaf ? 0 : f * BLOCK_ROWS * 4;
+    layout.nodes[at + 1] = isLeaf ? ALWAYS_LEFT : ranker.rank(f, trees.threshold[node]!);
     // A leaf's right branch is taken only by NaN, as at a real split; it holds the same leaf.
     place(t, isLeaf ? node : trees.left[node]!, 2 * slot + 1, level + 1);
     place(t, isLeaf ? node : trees.right[node]!, 2 * slot + 2, level + 1);
@@ -174,15 +175,11 @@ export class Ranker {
       for (let b = 0; b <= nb; b++) {
         const edge = lo + (b * width) / nb;
         while (r < c.length && c[r]! < edge) r++;
-        this.buckets[this.bucketStart[f]! + b] = r;
+        // At most the last cut's index: a value reaching the buckets is <= the last cut, so
+        // its rank is too, and walk.wat's unchecked steps up never read past the feature's cuts.
+        this.buckets[this.bucketStart[f]! + b] = Math.min(r, c.length - 1);
       }
     });
-  }
-
-  maxRank(): number {
-    let most = 0;
-    for (let f = 0; f + 1 < this.cutStart.length; f++) most = Math.max(most, this.cutStart[f + 1]! - this.cutStart[f]!);
-    return most;
   }
 
   /** One value's rank (building the layout); walk.wat's rankRows does the same for a block of rows. */
@@ -203,14 +200,14 @@ export class Ranker {
 }
 /** Adds each row's total path length over all trees to `out[row]`. */
 export function addPathLengths(layout: ScoringLayout, X: Float64Array, n: number, out: Float64Array): void {
-  const { depth, nTrees, nFeatures: d, featureBits, nodes, pathLength, xBlock, ranks, blockOut, walk, rankBlock } = layout;
+  const { depth, nTrees, nFeatures: d, nodes, pathLength, xBlock, ranks, blockOut, walk, rankBlock } = layout;
   for (let start = 0; start < n; start += BLOCK_ROWS) {
     const rows = Math.min(n, start + BLOCK_ROWS) - start;
     const from = start * d;
-    for (let k = 0; k < rows * d; k++) xBlock[k] = X[from + k]!;
+    xBlock.set(X.subarray(from, from + rows * d));
     rankBlock(rows);
     blockOut.fill(0, 0, rows);
-    walk(nodes.byteOffset, pathLength.byteOffset, ranks.byteOffset, blockOut.byteOffset, rows, nTrees, d, depth, featureBits);
+    walk(nodes.byteOffset, pathLength.byteOffset, ranks.byteOffset, blockOut.byteOffset, rows, nTrees, depth);
     for (let i = 0; i < rows; i++) out[start + i]! += blockOut[i]!;
   }
 }

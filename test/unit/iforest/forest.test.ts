@@ -75,6 +75,28 @@ test('scores lie in (-1, 0] and the scoring layout agrees bit for bit with a pla
   );
 });
 
+test('the layout agrees bit for bit with a plain walk on wide continuous data: many blocks of rows, many features, crowded thresholds', () => {
+  fc.assert(
+    fc.property(
+      fc.record({ cols: fc.integer({ min: 1, max: 40 }), rows: fc.integer({ min: 300, max: 1100 }), seed: fc.integer({ min: 0, max: 1 << 30 }), maxSamples: fc.integer({ min: 2, max: 512 }) }),
+      ({ cols, rows, seed, maxSamples }) => {
+        let s = seed;
+        const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+        // Per column a mix of scales: heavy tails, a crowded cluster (many thresholds in one
+        // rank bucket), and exact repeats.
+        const X = Float64Array.from({ length: rows * cols }, (_, i) => {
+          const u = rnd();
+          const kind = i % cols % 3;
+          return kind === 0 ? Math.tan((u - 0.5) * 3.1) * 1e3 : kind === 1 ? (u < 0.9 ? 1 + u * 1e-9 : u * 1e6) : Math.floor(u * 5);
+        });
+        const forest = new IsolationForest({ nEstimators: 20, maxSamples: Math.min(maxSamples, rows), seed }).fit(X, cols);
+        for (const probe of [X, edgeRows(forest)]) assert.deepEqual(forest.scoreSamples(probe), referenceScores(forest, probe));
+      },
+    ),
+    { numRuns: 25, seed: 14 },
+  );
+});
+
 test('a forest too deep for the layout (max_samples 8192) is walked and scores the same', () => {
   let seed = 5;
   const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
