@@ -3,9 +3,8 @@
 // or Redis. Writes the same CSV and plot as the distributed sink.
 import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ConfigError, helpText, loadConfig, num, optionalStr, pick, str, type ConfigOf } from '../lib/config/index.ts';
-import { opsSettings } from '../lib/config/common.ts';
-import { flowSettings, liveCaptureSettings, trainingSettings } from '../lib/config/stages.ts';
+import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
+import { trainingSettings } from '../lib/config/stages.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
@@ -24,31 +23,14 @@ import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
 import { checkCaptureFile } from '../lib/pcap/reader.ts';
-import { EXIT, EXIT_HELP, exitCodeOf, signalExit } from './exit.ts';
+import { EXIT, exitCodeOf, signalExit } from './exit.ts';
+import { analyzeHelp, analyzeSpec, ANOMALIES_FILE, INCIDENTS_FILE, MODEL_FILE, RUN_FILE, type AnalyzeConfig } from './analyze-spec.ts';
 
-export const ANOMALIES_FILE = 'anomalies.jsonl';
-export const INCIDENTS_FILE = 'incidents.jsonl';
-export const MODEL_FILE = 'model.nidsm';
+export { analyzeSpec, ANOMALIES_FILE, INCIDENTS_FILE, MODEL_FILE, RUN_FILE, type AnalyzeConfig } from './analyze-spec.ts';
+
 const SCOPE = 'default';
 const BATCH = 512;
 
-export const analyzeSpec = {
-  baseline: optionalStr({ flag: 'baseline', env: 'NIDS_ANALYZE_BASELINE', metavar: 'pcap', help: 'pcap/pcapng of normal traffic to learn from (or give --model).' }),
-  input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
-  ...liveCaptureSettings,
-  duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
-  model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
-  sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
-  ...flowSettings,
-  ...trainingSettings,
-  // Quieter than the services: stdout is the report, stderr the progress line.
-  logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
-};
-
-export type AnalyzeConfig = ConfigOf<typeof analyzeSpec>;
-
-export const RUN_FILE = 'run.json';
 
 /** Why the reading of the input stopped. */
 export type StopReason = 'end of input' | 'damaged input' | 'SIGINT' | 'SIGTERM' | 'duration';
@@ -383,18 +365,7 @@ export function summary(r: AnalyzeResult): string {
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(
-      helpText(
-        'Usage: nids analyze --baseline <pcap> --input <pcap> --out <dir> [options]\n       nids analyze (--baseline <pcap> | --model <file>) --iface <name> [--duration <s>] --out <dir> [options]',
-        'Embedded mode: learns normal from the baseline capture (or loads a model), scores every flow of the input capture ' +
-          'or of a live interface, writes the labeled CSV and plot. Needs no Kafka, registry or Redis. Live capture runs until ' +
-          'Ctrl-C (or --duration), then scores the flows still open; it needs CAP_NET_RAW (root, or setcap on node). ' +
-          `Outputs are written under temporary names and renamed into place when complete, with ${RUN_FILE} (input, packets read, ` +
-          'why it stopped, exit status): a failed run leaves earlier results as they were. SIGINT/SIGTERM stop the reading, score what was ' +
-          'read and write outputs marked partial; a second signal exits at once, writing nothing. ' + EXIT_HELP,
-        analyzeSpec,
-      ),
-    );
+    process.stdout.write(analyzeHelp());
     return 0;
   }
   const stop = new AbortController();

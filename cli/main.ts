@@ -4,11 +4,13 @@
 interface Command {
   summary: string;
   load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+  /** The command's --help from a module without its implementation, for commands whose implementation takes long to load. */
+  help?: () => Promise<string>;
 }
 
 const COMMANDS: Record<string, Command> = {
   demo: { summary: 'Simulate a small network with attacks and analyze it end to end (no services needed).', load: () => import('./demo.ts') },
-  analyze: { summary: 'Embedded mode: learn from a baseline pcap, score an input pcap, write CSV + plot.', load: () => import('./analyze.ts') },
+  analyze: { summary: 'Embedded mode: learn from a baseline pcap, score an input pcap, write CSV + plot.', load: () => import('./analyze.ts'), help: async () => (await import('./analyze-spec.ts')).analyzeHelp() },
   simulate: { summary: 'Write a pcap of benign traffic and selected attacks, with a ground-truth file.', load: () => import('./simulate.ts') },
   eval: { summary: 'Score a labeled CSV against a simulation\'s ground truth (recall, false alarms).', load: () => import('./eval.ts') },
   sensor: { summary: 'Service: packets -> flows -> Kafka (nids.flows.v1).', load: () => import('../services/sensor/main.ts') },
@@ -52,6 +54,10 @@ export async function main(argv: string[]): Promise<number> {
   if (!command) {
     process.stderr.write(`nids: unknown command "${name}"\n\n${usage()}`);
     return 2;
+  }
+  if (command.help && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(await command.help());
+    return 0;
   }
   const mod = await command.load();
   return mod.run(rest);
