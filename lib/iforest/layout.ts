@@ -1,11 +1,12 @@
 // The scoring layout: every tree re-laid as a perfect binary tree of the forest's depth in
 // heap order (children of i at 2i+1, 2i+2), and every threshold replaced by its rank among
-// the forest's thresholds on that feature. A node is 8 bytes: where its feature's ranks
-// start in the block of ranked rows, and its threshold's rank. A row is first turned into ranks (a bucket
+// the forest's thresholds on that feature. A row is first turned into ranks (a bucket
 // lookup per feature); then `x <= threshold` is `rank(x) <= rank(threshold)`, and a walk is
 // exactly `depth` steps of integer arithmetic, `i = 2i + 1 + (rank(x) > rank(threshold))`:
 // no leaf test, no child pointers, no branch the CPU has to guess (a guessed split
-// direction is wrong half of the time, and that was most of the scoring time).
+// direction is wrong half of the time, and that was most of the scoring time). A node is 8
+// bytes: where its feature's ranks start in the block of ranked rows (so a step reads the
+// rank without multiplying), and its threshold's rank.
 //
 // A leaf above the bottom becomes a chain of pass-through nodes (always left) ending at a
 // bottom slot that holds its path length. Isolation trees are shallow (depth
