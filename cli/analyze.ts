@@ -78,6 +78,10 @@ export interface AnalyzeResult {
   decoded: number;
   /** Packets skipped by the decoder, by reason (only reasons that occurred). */
   drops: Record<string, number>;
+  /** Flows exported early because --max-flows-open were open. */
+  flowEvictions: number;
+  /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
+  sourceEvictions: number;
   stopped: StopReason;
   /** Not every packet of the input was scored (damage, a signal): the outputs hold what was. */
   partial: boolean;
@@ -256,12 +260,14 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   let packets = 0;
   let decoded = 0;
   let drops: Record<string, number> = {};
+  let flowEvictions = 0;
+  let sourceEvictions = 0;
   let failure: unknown = null;
   try {
     if (config.input) {
       const path = config.input;
       const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${path}`), signal: stop });
-      ({ packets, decoded } = stats);
+      ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = stats);
       drops = dropsOf(stats);
       checkDecodable(stats, '--input', path);
       warnings.push(...readWarnings(stats, '--input', path));
@@ -269,7 +275,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       else if (stats.damage) stopped = 'damaged input';
     } else {
       const s = await captureUntilStopped({ ...config, iface: config.iface! }, (f) => queue.push(f), () => ({ flows, anomalies }), stop);
-      ({ packets, decoded } = s);
+      ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = s);
       drops = dropsOf(s);
       stopped = stop?.aborted ? signalOf(stop) : 'duration';
     }
@@ -297,7 +303,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
   const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -318,6 +324,8 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_read: r.packets,
     packets_decoded: r.decoded,
     packets_skipped: r.drops,
+    flow_evictions: r.flowEvictions,
+    source_evictions: r.sourceEvictions,
     flows: r.flows,
     anomalies: r.anomalies,
     incidents: r.incidents.length,
@@ -386,6 +394,8 @@ export function summary(r: AnalyzeResult): string {
         `  ${a.score.toFixed(3)} ${a.severity.padEnd(8)} ${a.src_ip}:${a.src_port} -> ${a.dst_ip}:${a.dst_port} proto ${a.protocol}` +
         (a.reasons.length ? `\n      ${a.reasons.map((x) => x.text).join('; ')}` : ''),
     ),
+    ...(r.flowEvictions ? [`${r.flowEvictions} flows exported early: --max-flows-open were open`] : []),
+    ...(r.sourceEvictions ? [`${r.sourceEvictions} active sources dropped from behaviour tracking (--max-sources reached: a flood of new sources?); their context restarts`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     ...(r.partial ? [`PARTIAL RESULT (${r.stopped}): the outputs hold only what was read before it stopped`] : []),
     `wrote ${r.files.map((f) => join(r.out, f)).join(', ')}`,

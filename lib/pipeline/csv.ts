@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { ScoredFlow } from '../avro/records.ts';
 import { formatIsoMicros } from '../time/index.ts';
+import { FlowIdSet } from './flow-id-set.ts';
 
 export const CSV_FILE = 'five_tuple_with_anomaly.csv';
 
@@ -90,7 +91,7 @@ export class PortColumns {
 
 export class CsvWriter {
   private fd: number;
-  private readonly seen = new Set<string>();
+  private readonly seen = new FlowIdSet();
   /** Every row's ports and label, for the plot; restored from the file on open. */
   readonly points = new PortColumns();
   rowsWritten = 0;
@@ -146,11 +147,10 @@ export class CsvWriter {
     let text = '';
     let n = 0;
     for (const s of batch) {
-      if (this.seen.has(s.flow.flow_id)) {
+      if (!this.seen.add(s.flow.flow_id)) {
         this.duplicatesDropped++;
         continue;
       }
-      this.seen.add(s.flow.flow_id);
       if (s.anomaly === -1) this.anomalyRows++;
       this.points.push(s.flow.src_port, s.flow.dst_port, s.anomaly);
       text += csvRow(s);
