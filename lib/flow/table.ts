@@ -239,14 +239,20 @@ export class FlowTable implements PacketHandler {
     this.sweep();
   }
 
-  /** Exports every open flow: end of input or shutdown. Flows already closed keep 'fin'/'rst'. */
-  flush(reason: EndReason = 'shutdown'): void {
+  /**
+   * Exports every open flow (at most `limit` of them: called again, it goes on in the same
+   * order): end of input or shutdown. Flows already closed keep 'fin'/'rst'. Returns the
+   * flows still open.
+   */
+  flush(reason: EndReason = 'shutdown', limit = Infinity): number {
+    let n = 0;
     for (let c = 0; c < CLASSES; c++) {
-      while (this.head[c] !== NIL) {
+      while (this.head[c] !== NIL && n++ < limit) {
         const s = this.head[c]!;
         this.export(s, c === C_CLOSED ? this.closeReason(s) : reason);
       }
     }
+    return this.open;
   }
 
   stats(): FlowTableStats {
