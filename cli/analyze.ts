@@ -20,6 +20,7 @@ import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
 import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
+import { MostAnomalous } from '../lib/pipeline/most-anomalous.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
 import { checkCaptureFile } from '../lib/pcap/reader.ts';
@@ -29,6 +30,8 @@ import { analyzeHelp, analyzeSpec, ANOMALIES_FILE, INCIDENTS_FILE, MODEL_FILE, R
 export { analyzeSpec, ANOMALIES_FILE, INCIDENTS_FILE, MODEL_FILE, RUN_FILE, type AnalyzeConfig } from './analyze-spec.ts';
 
 const SCOPE = 'default';
+/** Anomalies the summary lists under "most anomalous". */
+const MOST_ANOMALOUS = 10;
 const BATCH = 512;
 
 
@@ -42,7 +45,11 @@ export interface AnalyzeResult {
   /** Flows scored and written: the CSV's rows (a repeated flow id counts once). */
   flows: number;
   /** The anomalies among those rows: anomalies.jsonl's lines. */
-  anomalies: Anomaly[];
+  anomalies: number;
+  /** Those anomalies by severity. */
+  bySeverity: Record<string, number>;
+  /** The MOST_ANOMALOUS lowest-scored anomalies, lowest first (all of them stay in anomalies.jsonl only: a flood has millions). */
+  mostAnomalous: Anomaly[];
   /** One record per (source, behaviour, time span) the anomalies form: incidents.jsonl's lines. */
   incidents: Incident[];
   /** Flows whose flow id repeated one already written (a capture with repeated packets): not written again. */
@@ -53,6 +60,10 @@ export interface AnalyzeResult {
   decoded: number;
   /** Packets skipped by the decoder, by reason (only reasons that occurred). */
   drops: Record<string, number>;
+  /** Flows exported early because --max-flows-open were open. */
+  flowEvictions: number;
+  /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
+  sourceEvictions: number;
   stopped: StopReason;
   /** Not every packet of the input was scored (damage, a signal): the outputs hold what was. */
   partial: boolean;
@@ -203,7 +214,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
     incidents.push(...closed);
   };
-  const anomalies: Anomaly[] = [];
+  const top = new MostAnomalous(MOST_ANOMALOUS);
+  const bySeverity: Record<string, number> = {};
+  let anomalies = 0;
   let flows = 0;
   const consume = (async () => {
     for await (const batch of queue.batches(BATCH)) {
@@ -217,7 +230,11 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         if (a) written.push(a);
       });
       if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
-      anomalies.push(...written);
+      anomalies += written.length;
+      for (const a of written) {
+        bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
+        top.offer(a);
+      }
       writeIncidents(tracker.add(written));
     }
   })();
@@ -225,20 +242,22 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   let packets = 0;
   let decoded = 0;
   let drops: Record<string, number> = {};
+  let flowEvictions = 0;
+  let sourceEvictions = 0;
   let failure: unknown = null;
   try {
     if (config.input) {
       const path = config.input;
       const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${path}`), signal: stop });
-      ({ packets, decoded } = stats);
+      ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = stats);
       drops = dropsOf(stats);
       checkDecodable(stats, '--input', path);
       warnings.push(...readWarnings(stats, '--input', path));
       if (stats.aborted) stopped = signalOf(stop);
       else if (stats.damage) stopped = 'damaged input';
     } else {
-      const s = await captureUntilStopped({ ...config, iface: config.iface! }, (f) => queue.push(f), () => ({ flows, anomalies: anomalies.length }), stop);
-      ({ packets, decoded } = s);
+      const s = await captureUntilStopped({ ...config, iface: config.iface! }, (f) => queue.push(f), () => ({ flows, anomalies }), stop);
+      ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = s);
       drops = dropsOf(s);
       stopped = stop?.aborted ? signalOf(stop) : 'duration';
     }
@@ -266,7 +285,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
   const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -287,8 +306,10 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_read: r.packets,
     packets_decoded: r.decoded,
     packets_skipped: r.drops,
+    flow_evictions: r.flowEvictions,
+    source_evictions: r.sourceEvictions,
     flows: r.flows,
-    anomalies: r.anomalies.length,
+    anomalies: r.anomalies,
     incidents: r.incidents.length,
     repeated_flow_ids: r.duplicates,
     stopped: r.stopped,
@@ -338,15 +359,14 @@ async function captureUntilStopped(config: AnalyzeConfig & { iface: string }, on
 }
 
 export function summary(r: AnalyzeResult): string {
-  const bySeverity = new Map<string, number>();
-  for (const a of r.anomalies) bySeverity.set(a.severity, (bySeverity.get(a.severity) ?? 0) + 1);
-  const top = [...r.anomalies].sort((a, b) => a.score - b.score).slice(0, 10);
+  const bySeverity = Object.entries(r.bySeverity);
+  const top = r.mostAnomalous;
   const skipped = r.packets - r.decoded;
   const lines = [
     `model ${r.modelId}${r.baselineFlows ? ` trained on ${r.baselineFlows} baseline flows` : ''}`,
     `read ${r.packets} packets: ${r.decoded} decoded into flows` + (skipped > 0 ? `, ${skipped} skipped (${formatDrops(r.drops)})` : ''),
-    `scored ${r.flows} flows: ${r.anomalies.length} anomalous (${r.flows ? ((100 * r.anomalies.length) / r.flows).toFixed(1) : '0'}%)` +
-      (bySeverity.size ? ` — ${[...bySeverity].map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
+    `scored ${r.flows} flows: ${r.anomalies} anomalous (${r.flows ? ((100 * r.anomalies) / r.flows).toFixed(1) : '0'}%)` +
+      (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
       (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),
     `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
     ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
@@ -356,6 +376,8 @@ export function summary(r: AnalyzeResult): string {
         `  ${a.score.toFixed(3)} ${a.severity.padEnd(8)} ${a.src_ip}:${a.src_port} -> ${a.dst_ip}:${a.dst_port} proto ${a.protocol}` +
         (a.reasons.length ? `\n      ${a.reasons.map((x) => x.text).join('; ')}` : ''),
     ),
+    ...(r.flowEvictions ? [`${r.flowEvictions} flows exported early: --max-flows-open were open`] : []),
+    ...(r.sourceEvictions ? [`${r.sourceEvictions} active sources dropped from behaviour tracking (--max-sources reached: a flood of new sources?); their context restarts`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     ...(r.partial ? [`PARTIAL RESULT (${r.stopped}): the outputs hold only what was read before it stopped`] : []),
     `wrote ${r.files.map((f) => join(r.out, f)).join(', ')}`,

@@ -9,6 +9,7 @@ export const flowSettings = {
   idleTimeoutS: num({ flag: 'idle-timeout', env: 'NIDS_IDLE_TIMEOUT_S', default: 60, min: 1, help: 'Seconds without a packet before a flow is exported.' }),
   activeTimeoutS: num({ flag: 'active-timeout', env: 'NIDS_ACTIVE_TIMEOUT_S', default: 300, min: 1, help: 'Longest a flow stays open before it is exported (and continues as a new one).' }),
   maxFlows: num({ flag: 'max-flows-open', env: 'NIDS_MAX_FLOWS_OPEN', default: 1_000_000, integer: true, min: 1, help: 'Open flows at most; beyond it the oldest is evicted (counted).' }),
+  maxSources: num({ flag: 'max-sources', env: 'NIDS_MAX_SOURCES', default: 65_536, integer: true, min: 1, help: 'Source hosts whose behaviour (ctx_* and host statistics) is tracked at most; beyond it the least recently active is dropped (counted). A flood of spoofed sources stays within it.' }),
   contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
   replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
 };

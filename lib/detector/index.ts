@@ -64,6 +64,8 @@ interface RawBaseline {
 
 export class Detector {
   private importance: Float64Array;
+  private readonly rawScratch: Float64Array;
+  private readonly picked = new Int32Array(TOP_REASONS);
   private readonly excess: Excess = { feature: -1, excess: 0 };
 
   private constructor(
@@ -75,6 +77,7 @@ export class Detector {
     private readonly hosts: HostBaseline | null,
   ) {
     this.importance = new Float64Array(forest.nFeatures);
+    this.rawScratch = new Float64Array(featurizer.defs.length);
   }
 
   static train(flows: readonly Flow[], given: TrainOptions = {}): Detector {
@@ -151,24 +154,37 @@ export class Detector {
   private explain(flow: Flow, X: Float64Array, row: number, outOfRangeFeature: number): Reason[] {
     const imp = this.forest.pathImportance(X, row, this.importance);
     const d = imp.length;
-    const raw = new Float64Array(d);
+    const raw = this.rawScratch;
     this.featurizer.raw(flow, raw);
-    const order = Array.from({ length: d }, (_, i) => i).sort((a, b) => imp[b]! - imp[a]! || a - b);
-    if (outOfRangeFeature >= 0) {
-      order.splice(order.indexOf(outOfRangeFeature), 1);
-      order.unshift(outOfRangeFeature);
+    // The TOP_REASONS most important features (ties: lower index first) by selection: no
+    // sort of all d features per anomalous flow (a flood makes every flow anomalous).
+    const picked = this.picked;
+    let n = 0;
+    if (outOfRangeFeature >= 0) picked[n++] = outOfRangeFeature;
+    while (n < TOP_REASONS && n < d) {
+      let best = -1;
+      for (let i = 0; i < d; i++) {
+        let taken = false;
+        for (let k = 0; k < n; k++) taken ||= picked[k] === i;
+        if (!taken && (best < 0 || imp[i]! > imp[best]!)) best = i;
+      }
+      picked[n++] = best;
     }
-    return order.slice(0, TOP_REASONS).map((i) => {
+    const reasons: Reason[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = picked[k]!;
       const def = this.featurizer.defs[i]!;
       const value = raw[i]!;
       if (i === outOfRangeFeature) {
         const below = value < this.baseline.min[i]!;
         const baseline = below ? this.baseline.min[i]! : this.baseline.max[i]!;
-        return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline ${below ? 'min' : 'max'} = ${fmt(baseline)})` };
+        reasons[k] = { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline ${below ? 'min' : 'max'} = ${fmt(baseline)})` };
+      } else {
+        const baseline = this.baseline.p99[i]!;
+        reasons[k] = { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline p99 = ${fmt(baseline)})` };
       }
-      const baseline = this.baseline.p99[i]!;
-      return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline p99 = ${fmt(baseline)})` };
-    });
+    }
+    return reasons;
   }
 
   serialize(): Uint8Array {

@@ -13,9 +13,12 @@
 // maxKeysPerHost (beyond it the count saturates); and at most maxHosts hosts are tracked,
 // the least recently active dropped first, as is any host idle longer than the window.
 
+import { RecencyEntry, RecencyList } from './recency.ts';
+import { FLOW_DEFAULTS } from '../config/stages.ts';
+
 const BUCKETS = 16;
 
-class HostWindow {
+class HostWindow extends RecencyEntry {
   /** Flows and SYN-only flows per bucket; bucket of time t: floor(t / bucketUs) % BUCKETS. */
   readonly flows: number[] = new Array<number>(BUCKETS).fill(0);
   readonly synOnly: number[] = new Array<number>(BUCKETS).fill(0);
@@ -39,7 +42,9 @@ export interface ContextValues {
 }
 
 export class SourceContext {
-  private readonly hosts = new Map<string, HostWindow>();
+  private readonly hosts = new RecencyList<HostWindow>();
+  /** Sources dropped to stay within maxHosts while still active (not idle ones). */
+  evictions = 0;
   private readonly windowUs: number;
   private readonly bucketUs: number;
   private now = 0;
@@ -49,7 +54,7 @@ export class SourceContext {
 
   constructor(
     readonly windowS: number,
-    private readonly maxHosts = 65_536,
+    private readonly maxHosts = FLOW_DEFAULTS.maxSources,
     private readonly maxKeysPerHost = 16_384,
   ) {
     this.windowUs = windowS * 1e6;
@@ -64,15 +69,14 @@ export class SourceContext {
   observe(src: string, dstHost: string, dstPortKey: number, synOnly: boolean, tsMicros: number, out: ContextValues): void {
     if (tsMicros > this.now) this.now = tsMicros;
     if (tsMicros < this.start) this.start = tsMicros;
-    let w = this.hosts.get(src);
-    if (w) this.hosts.delete(src); // re-inserted below: the map's order is least recently active first
-    else {
+    let w = this.hosts.touch(src);
+    if (!w) {
       // Idle hosts only cost memory (a returning host's stale counts expire on its next
       // flow), so they are swept every so often, not on every new host.
       if (this.hosts.size >= this.maxHosts || (++this.newHosts & 255) === 0) this.expireHosts();
       w = new HostWindow();
+      this.hosts.add(src, w);
     }
-    this.hosts.set(src, w);
     if (tsMicros > w.lastTs) w.lastTs = tsMicros;
     const horizon = w.lastTs - this.windowUs;
     const t = tsMicros > horizon ? tsMicros : horizon;
@@ -110,9 +114,12 @@ export class SourceContext {
 
   /** Drops hosts idle for longer than the window, and the least recent ones beyond maxHosts. */
   private expireHosts(): void {
-    for (const [key, w] of this.hosts) {
-      if (this.hosts.size < this.maxHosts && w.lastTs >= this.now - this.windowUs) break;
-      this.hosts.delete(key);
+    for (let w = this.hosts.leastRecent; w; w = this.hosts.leastRecent) {
+      const over = this.hosts.size >= this.maxHosts;
+      const idle = w.lastTs < this.now - this.windowUs;
+      if (!over && !idle) break;
+      if (!idle) this.evictions++;
+      this.hosts.remove(w);
     }
   }
 }

@@ -20,6 +20,9 @@ export interface PcapFlowStats extends FlowTableStats {
   aborted: boolean;
 }
 
+/** Open flows exported at the end of the input between two waits for the consumer. */
+const FLUSH_SLICE = 4096;
+
 export async function flowsFromPcap(
   path: string,
   opts: Omit<FlowTableOptions, 'onExport'>,
@@ -38,6 +41,11 @@ export async function flowsFromPcap(
     if (!(readerOpts.signal?.aborted && err instanceof Error && err.name === 'AbortError')) throw err;
     aborted = true;
   }
-  table.flush('shutdown');
+  // The flows still open at the end go out in slices, each waiting for the consumer: a
+  // flood leaves a table full of them, and exporting them at once would queue them all.
+  while (table.flush('shutdown', FLUSH_SLICE) > 0) {
+    const pending = readerOpts.drain?.();
+    if (pending) await pending;
+  }
   return { ...table.stats(), ...read, aborted };
 }

@@ -21,6 +21,8 @@
 // recently active dropped first, idle ones swept.
 import type { Flow, HostStats } from './record.ts';
 import { Sanity } from './sanity.ts';
+import { RecencyEntry, RecencyList } from './recency.ts';
+import { FLOW_DEFAULTS } from '../config/stages.ts';
 
 export const HOST_SCALES_S = [1, 10, 60] as const;
 const NS = HOST_SCALES_S.length;
@@ -53,6 +55,13 @@ class ScaleWindow {
   /** Index (into the source's events) of the oldest event inside this window. */
   cursor = 0;
 
+  clear(): void {
+    this.flows = this.probes = this.unanswered = this.nonproto = this.cursor = 0;
+    this.ports.clear();
+    this.hosts.clear();
+    this.sessions.clear();
+  }
+
   add(e: Ev, sign: 1 | -1): void {
     this.flows += sign;
     if (e.flags & F_UNANSWERED) this.unanswered += sign;
@@ -66,10 +75,17 @@ class ScaleWindow {
   }
 }
 
-class SourceWindows {
+class SourceWindows extends RecencyEntry {
   events: Ev[] = [];
   readonly scales = HOST_SCALES_S.map(() => new ScaleWindow());
   lastT = 0;
+
+  /** As new: a dropped source's windows are reused for the next new source (less garbage under a flood). */
+  clear(): void {
+    this.events.length = 0;
+    for (const s of this.scales) s.clear();
+    this.lastT = 0;
+  }
 }
 
 function bump<K>(m: Map<K, number>, k: K, sign: 1 | -1): void {
@@ -95,12 +111,15 @@ export const isSession = (f: Flow): boolean =>
 export const serviceKey = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
 
 export class HostTracker {
-  private readonly hosts = new Map<string, SourceWindows>();
+  private readonly hosts = new RecencyList<SourceWindows>();
   private now = 0;
   private newHosts = 0;
+  /** Sources dropped to stay within maxHosts while still active (not idle ones). */
+  evictions = 0;
+  private spare: SourceWindows | null = null;
 
   constructor(
-    private readonly maxHosts = 65_536,
+    private readonly maxHosts = FLOW_DEFAULTS.maxSources,
     private readonly maxEventsPerHost = 50_000,
   ) {}
 
@@ -111,13 +130,13 @@ export class HostTracker {
   /** Records `f` (its payload_sanity already set) and returns its source's statistics, this flow included. */
   observe(f: Flow): HostStats {
     const src = f.src_ip;
-    let w = this.hosts.get(src);
-    if (w) this.hosts.delete(src);
-    else {
+    let w = this.hosts.touch(src);
+    if (!w) {
       if (this.hosts.size >= this.maxHosts || (++this.newHosts & 255) === 0) this.expire();
-      w = new SourceWindows();
+      w = this.spare ?? new SourceWindows();
+      this.spare = null;
+      this.hosts.add(src, w);
     }
-    this.hosts.set(src, w);
     const t = f.ts_start > w.lastT ? f.ts_start : w.lastT;
     w.lastT = t;
     if (t > this.now) this.now = t;
@@ -162,11 +181,15 @@ export class HostTracker {
     return stats;
   }
 
+  /** Drops the least recently active sources while they are idle beyond the longest scale or over maxHosts. */
   private expire(): void {
     const horizon = this.now - HOST_SCALES_S[NS - 1]! * 1e6;
-    for (const [key, w] of this.hosts) {
-      if (this.hosts.size < this.maxHosts && w.lastT >= horizon) break;
-      this.hosts.delete(key);
+    for (let w = this.hosts.leastRecent; w; w = this.hosts.leastRecent) {
+      const over = this.hosts.size >= this.maxHosts;
+      if (!over && w.lastT >= horizon) break;
+      if (over && w.lastT >= horizon) this.evictions++;
+      this.hosts.remove(w).clear();
+      this.spare = w;
     }
   }
 }

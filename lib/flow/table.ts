@@ -45,8 +45,8 @@ export interface FlowTableOptions {
   maxFlows?: number;
   /** Sliding window of the ctx_* fields, seconds. */
   contextWindowS?: number;
-  /** Source hosts the context tracks at most (default 65,536). */
-  contextMaxHosts?: number;
+  /** Source hosts whose context and host statistics are tracked at most. */
+  maxSources?: number;
   onExport: (flow: Flow) => void;
 }
 
@@ -63,6 +63,8 @@ export interface FlowTableStats {
   flowsOpen: number;
   flowsExported: Record<EndReason, number>;
   evictions: number;
+  /** Active sources dropped at maxSources (the flow context's and the host tracker's, the larger). */
+  sourceEvictions: number;
 }
 
 // Module-local copies: imported bindings can cost an accessor call per use on the hot path.
@@ -122,7 +124,7 @@ export class FlowTable implements PacketHandler {
   readonly decoder = new Decoder();
   readonly context: SourceContext;
   /** Per-source behaviour statistics at three time scales (the host tier's input). */
-  readonly hostTracker = new HostTracker();
+  readonly hostTracker: HostTracker;
   // Counters, plain numbers for a metrics module to read.
   /** Packets handed to the table, decodable or not. */
   packets = 0;
@@ -188,7 +190,9 @@ export class FlowTable implements PacketHandler {
     this.timeoutUs[C_CLOSED] = (opts.closeLingerS ?? Math.min(5, idle)) * 1e6;
     this.activeUs = (opts.activeTimeoutS ?? FLOW_DEFAULTS.activeTimeoutS) * 1e6;
     this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? FLOW_DEFAULTS.maxFlows));
-    this.context = new SourceContext(opts.contextWindowS ?? FLOW_DEFAULTS.contextWindowS, opts.contextMaxHosts);
+    const maxSources = opts.maxSources ?? FLOW_DEFAULTS.maxSources;
+    this.context = new SourceContext(opts.contextWindowS ?? FLOW_DEFAULTS.contextWindowS, maxSources);
+    this.hostTracker = new HostTracker(maxSources);
     this.srcW = new Uint32Array(this.info.src.buffer, this.info.src.byteOffset, 4);
     this.dstW = new Uint32Array(this.info.dst.buffer, this.info.dst.byteOffset, 4);
     this.grow(Math.min(this.maxFlows, INITIAL_CAPACITY));
@@ -235,14 +239,20 @@ export class FlowTable implements PacketHandler {
     this.sweep();
   }
 
-  /** Exports every open flow: end of input or shutdown. Flows already closed keep 'fin'/'rst'. */
-  flush(reason: EndReason = 'shutdown'): void {
+  /**
+   * Exports every open flow (at most `limit` of them: called again, it goes on in the same
+   * order): end of input or shutdown. Flows already closed keep 'fin'/'rst'. Returns the
+   * flows still open.
+   */
+  flush(reason: EndReason = 'shutdown', limit = Infinity): number {
+    let n = 0;
     for (let c = 0; c < CLASSES; c++) {
-      while (this.head[c] !== NIL) {
+      while (this.head[c] !== NIL && n++ < limit) {
         const s = this.head[c]!;
         this.export(s, c === C_CLOSED ? this.closeReason(s) : reason);
       }
     }
+    return this.open;
   }
 
   stats(): FlowTableStats {
@@ -251,7 +261,7 @@ export class FlowTable implements PacketHandler {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;
-    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions };
+    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions, sourceEvictions: Math.max(this.context.evictions, this.hostTracker.evictions) };
   }
 
   private sweep(): void {

@@ -5,6 +5,7 @@
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { ScoredFlow } from '../avro/records.ts';
 import { formatIsoMicros } from '../time/index.ts';
+import { FlowIdSet } from './flow-id-set.ts';
 
 export const CSV_FILE = 'five_tuple_with_anomaly.csv';
 
@@ -52,17 +53,47 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-export interface PortPoint {
-  srcPort: number;
-  dstPort: number;
-  anomaly: number;
+/**
+ * Every row's ports and label, for the plot, in growing typed columns: a flood's millions
+ * of rows cost 5 bytes each, not an object each.
+ */
+export class PortColumns {
+  private src = new Uint16Array(1024);
+  private dst = new Uint16Array(1024);
+  private label = new Int8Array(1024);
+  length = 0;
+
+  push(srcPort: number, dstPort: number, anomaly: number): void {
+    if (this.length === this.src.length) {
+      const n = this.length * 2;
+      const grow = <T extends Uint16Array | Int8Array>(a: T, b: T): T => (b.set(a), b);
+      this.src = grow(this.src, new Uint16Array(n));
+      this.dst = grow(this.dst, new Uint16Array(n));
+      this.label = grow(this.label, new Int8Array(n));
+    }
+    this.src[this.length] = srcPort;
+    this.dst[this.length] = dstPort;
+    this.label[this.length++] = anomaly;
+  }
+
+  get srcPort(): Uint16Array {
+    return this.src.subarray(0, this.length);
+  }
+
+  get dstPort(): Uint16Array {
+    return this.dst.subarray(0, this.length);
+  }
+
+  get anomaly(): Int8Array {
+    return this.label.subarray(0, this.length);
+  }
 }
 
 export class CsvWriter {
   private fd: number;
-  private readonly seen = new Set<string>();
+  private readonly seen = new FlowIdSet();
   /** Every row's ports and label, for the plot; restored from the file on open. */
-  readonly points: PortPoint[] = [];
+  readonly points = new PortColumns();
   rowsWritten = 0;
   anomalyRows = 0;
   duplicatesDropped = 0;
@@ -104,7 +135,7 @@ export class CsvWriter {
       this.seen.add(cells[col('flow_id')]!);
       const anomaly = Number(cells[col('anomaly')]);
       if (anomaly === -1) this.anomalyRows++;
-      this.points.push({ srcPort: Number(cells[col('src_port')]), dstPort: Number(cells[col('dst_port')]), anomaly });
+      this.points.push(Number(cells[col('src_port')]), Number(cells[col('dst_port')]), anomaly);
     }
   }
 
@@ -116,13 +147,12 @@ export class CsvWriter {
     let text = '';
     let n = 0;
     for (const s of batch) {
-      if (this.seen.has(s.flow.flow_id)) {
+      if (!this.seen.add(s.flow.flow_id)) {
         this.duplicatesDropped++;
         continue;
       }
-      this.seen.add(s.flow.flow_id);
       if (s.anomaly === -1) this.anomalyRows++;
-      this.points.push({ srcPort: s.flow.src_port, dstPort: s.flow.dst_port, anomaly: s.anomaly });
+      this.points.push(s.flow.src_port, s.flow.dst_port, s.anomaly);
       text += csvRow(s);
       onRow?.(s);
       n++;

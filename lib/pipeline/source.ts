@@ -12,6 +12,9 @@ import type { FlowTable } from '../flow/table.ts';
 /** The flow table's settings plus the name written into every flow. */
 export type SourceSettings = FlowSettings & { sensorId: string };
 
+/** The flow table's options from the stage's settings (files and interfaces alike). */
+const tableOptions = (s: Omit<SourceSettings, 'replaySpeed'>) => ({ sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, maxSources: s.maxSources, contextWindowS: s.contextWindowS });
+
 export interface ReadFlowsOptions {
   drain?: () => Promise<void> | undefined;
   onProgress?: (p: { bytesRead: number; totalBytes: number; packets: number }) => void;
@@ -28,7 +31,7 @@ export async function readFlows(
 ): Promise<PcapFlowStats> {
   return flowsFromPcap(
     path,
-    { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
+    tableOptions(s),
     onFlow,
     { drain: opts.drain, onProgress: opts.onProgress, replaySpeed: s.replaySpeed, signal: opts.signal },
     registry ? (table) => exportTableMetrics(table, registry) : undefined,
@@ -51,7 +54,7 @@ export function captureFlows(
 ): LiveFlows {
   return new LiveFlows(
     liveCaptureOptions(live),
-    { sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, contextWindowS: s.contextWindowS },
+    tableOptions(s),
     onFlow,
     {
       onTable: registry
@@ -101,6 +104,7 @@ function exportTableMetrics(table: FlowTable, registry: Registry): void {
     collect() { for (const [reason, n] of Object.entries(table.stats().flowsExported)) this.set({ reason }, n); },
   });
   new Gauge({ name: 'nids_sensor_flow_evictions', help: 'Flows evicted because the table was full', registers: reg, collect() { this.set(table.stats().evictions); } });
+  new Gauge({ name: 'nids_sensor_source_evictions', help: 'Active sources whose behaviour state was dropped at --max-sources (ctx_* and host statistics restart for them)', registers: reg, collect() { this.set(table.stats().sourceEvictions); } });
 }
 
 /** A progress line on stderr when it is a terminal: rate, counts, ETA. */

@@ -1,5 +1,6 @@
 // Runs a simulation into a pcap file and writes its ground truth beside it
-// (`<pcap>.truth.jsonl`, one attack flow per line) for evaluations.
+// (`<pcap>.truth.jsonl`, one attack flow per line) for evaluations. Streamed: memory does
+// not depend on the duration.
 import { writeFileSync } from 'node:fs';
 import { createPcapWriter } from '../pcap/writer.ts';
 import { Simulation, type SimulationOptions, type TruthRecord } from './scenario.ts';
@@ -14,13 +15,16 @@ export interface SimulationResult {
 }
 
 export async function writeSimulatedPcap(path: string, opts: SimulationOptions): Promise<SimulationResult> {
-  const sim = new Simulation(opts).run();
   const w = createPcapWriter(path);
-  for (const p of sim.packets) w.write(p.ts, p.frame);
-  await w.close();
+  let sim: Simulation;
+  try {
+    sim = new Simulation(opts).stream((ts, frame) => w.write(ts, frame));
+  } finally {
+    await w.close();
+  }
   const truthFile = truthPath(path);
   writeFileSync(truthFile, sim.truth.map((t) => JSON.stringify(t)).join('\n') + (sim.truth.length ? '\n' : ''));
-  return { packets: sim.packets.length, benignFlows: sim.benignFlows, attackFlows: sim.truth.length, truthFile };
+  return { packets: w.packets, benignFlows: sim.benignFlows, attackFlows: sim.truth.length, truthFile };
 }
 
 /** Loads a truth file as a lookup by 5-tuple (either direction). */

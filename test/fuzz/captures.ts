@@ -11,8 +11,8 @@ import { FlowTable } from '../../lib/flow/table.ts';
 import { Simulation } from '../../lib/sim/scenario.ts';
 import { pcapFile, pcapngFile, type Rec } from '../unit/pcap/captures.ts';
 
-const sim = new Simulation({ seed: 7, durationS: 20, startMicros: 1_793_610_000_000_000, hosts: 6, flowsPerSecond: 6, attacks: ['portscan', 'dnstunnel'] }).run();
-const recs: Rec[] = sim.packets.slice(0, 300).map((p) => ({ ts: BigInt(p.ts), data: p.frame }));
+const packets = new Simulation({ seed: 7, durationS: 20, startMicros: 1_793_610_000_000_000, hosts: 6, flowsPerSecond: 6, attacks: ['portscan', 'dnstunnel'] }).collect();
+const recs: Rec[] = packets.slice(0, 300).map((p) => ({ ts: BigInt(p.ts), data: p.frame }));
 /** The clean captures every case starts from. */
 export const BASES: Uint8Array[] = [
   pcapFile(recs, { le: true }),

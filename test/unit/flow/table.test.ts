@@ -293,7 +293,7 @@ test('behavioral context per source over the sliding window', () => {
 });
 
 test('context memory stays bounded: hosts capped, idle hosts dropped', () => {
-  const h = new Harness({ contextMaxHosts: 100, maxFlows: 10 });
+  const h = new Harness({ maxSources: 100, maxFlows: 10 });
   for (let i = 0; i < 5000; i++) h.feed(udpFrame({ ip: `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, port: 1 }, SRV, new Uint8Array(1)), T0 + i * 100);
   h.table.flush();
   assert.ok(h.table.context.trackedHosts <= 100, `${h.table.context.trackedHosts} hosts tracked`);

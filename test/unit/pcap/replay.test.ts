@@ -52,7 +52,7 @@ test('replaySpeed 4 plays 2 s of capture in about 0.5 s; 0 reads at once', async
 
 test('the sensor source honours --replay-speed (and exports the same flows either way)', async () => {
   const path = await twoSecondCapture();
-  const settings = { sensorId: 'replay', idleTimeoutS: 60, activeTimeoutS: 300, maxFlows: 1000, contextWindowS: 60 };
+  const settings = { sensorId: 'replay', idleTimeoutS: 60, activeTimeoutS: 300, maxFlows: 1000, maxSources: 1000, contextWindowS: 60 };
   const paced: Flow[] = [];
   const fast: Flow[] = [];
   const pacedS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 4 }, null, (f) => paced.push(f)));
