@@ -77,7 +77,8 @@ const analyzeImpl = (name: string, repo: string): Impl => ({
   run: (pps, packets) => {
     const out = join(dir, `out-${name}`);
     return measure(process.execPath, [join(repo, 'bin/nids'), 'analyze', '--model', model, '--iface', lab.hostIf, '--out', out], /capturing on/, pps, packets, () => {
-      const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { packets_read: number };
+      const run = JSON.parse(readFileSync(join(out, 'run.json'), 'utf8')) as { packets_read: number; capture_dropped?: Record<string, number> };
+      for (const [reason, n] of Object.entries(run.capture_dropped ?? {})) emit(`capture.dropped.${reason}`, `${name}@${pps || 'top'}`, n, 'packets');
       return run.packets_read;
     });
   },

@@ -4,7 +4,9 @@
 // So the capture never waits for the flow table, scoring, Kafka or output: while the
 // JavaScript side is busy, packets pile up in the ring and behind it in libpcap's kernel
 // buffer, and what does not fit is counted, never lost silently:
-// - ring_full: packets the capture thread could not put in the ring (JavaScript behind);
+// - ring_full: packets the capture thread could not put in the ring: JavaScript was behind
+//   for longer than RING_WAIT_NS. Until then the thread waits for room, so libpcap's kernel
+//   buffer adds to the ring's, and a stall uses both before anything is dropped;
 // - kernel: pcap_stats() ps_drop (the socket buffer overflowed: the thread itself behind);
 // - interface: pcap_stats() ps_ifdrop (dropped by the interface/driver).
 // Whenever packets were lost, a LOSS record goes into the ring, in stream order, before the
@@ -34,6 +36,8 @@
 #define REC_WRAP 0xFFFFFFFFu
 #define REC_LOSS 0xFFFFFFFEu
 #define STATS_EVERY_NS 20000000LL /* pcap_stats at most every 20 ms: drops surface fast */
+#define RING_WAIT_NS 1000000000LL /* how long a full ring is waited for before packets are dropped */
+#define RING_POLL_NS 50000L
 
 typedef struct {
   pcap_t *pcap;
@@ -47,6 +51,7 @@ typedef struct {
   // Written by the capture thread (atomics), read by stats().
   uint64_t packets, ring_full, kernel_drop, iface_drop, kernel_recv;
   uint64_t pending_loss;  // capture thread only
+  int ring_stalled;       // capture thread only: waited RING_WAIT_NS in vain, dropping until there is room
   uint32_t last_ps_drop, last_ps_ifdrop, last_ps_recv;
   uint32_t last_sec, last_usec;
   struct timespec last_stats;
@@ -58,6 +63,10 @@ static uint32_t *ctrl(capture_t *c) { return (uint32_t *)c->ring; }
 static uint8_t *data(capture_t *c) { return c->ring + CTRL_BYTES; }
 
 static void put_u32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+
+static long long ns_since(const struct timespec *a, const struct timespec *b) {
+  return (b->tv_sec - a->tv_sec) * 1000000000LL + (b->tv_nsec - a->tv_nsec);
+}
 
 // Reserves `need` contiguous bytes; returns the data offset or -1 when the ring is full.
 static int64_t reserve(capture_t *c, uint32_t need) {
@@ -93,22 +102,40 @@ static int put_loss(capture_t *c) {
   return 1;
 }
 
+// The ring is full: waits up to RING_WAIT_NS for JavaScript to make room (meanwhile
+// packets queue in the kernel buffer); -1 and ring_stalled set when it does not.
+static int64_t wait_for_room(capture_t *c, uint32_t size) {
+  struct timespec start, now, nap = {0, RING_POLL_NS};
+  clock_gettime(CLOCK_MONOTONIC, &start);
+  do {
+    nanosleep(&nap, NULL);
+    int64_t at = reserve(c, size);
+    if (at >= 0) return at;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+  } while (ns_since(&start, &now) < RING_WAIT_NS && !__atomic_load_n(&c->stop_requested, __ATOMIC_ACQUIRE));
+  c->ring_stalled = 1;
+  return -1;
+}
+
 static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *bytes) {
   capture_t *c = (capture_t *)user;
   __atomic_store_n(&c->packets, c->packets + 1, __ATOMIC_RELAXED);
   c->last_sec = (uint32_t)h->ts.tv_sec;
   c->last_usec = (uint32_t)h->ts.tv_usec;
-  if (c->pending_loss && !put_loss(c)) {
-    c->pending_loss++;
-    __atomic_store_n(&c->ring_full, c->ring_full + 1, __ATOMIC_RELAXED);
-    return;
-  }
+  // Room for the packet, and for a LOSS record before it when packets went missing.
   uint32_t size = HDR_BYTES + ((h->caplen + 3u) & ~3u);
-  int64_t at = reserve(c, size);
+  uint32_t need = size + (c->pending_loss ? HDR_BYTES : 0);
+  int64_t at = reserve(c, need);
+  if (at < 0 && !c->ring_stalled) at = wait_for_room(c, need);
   if (at < 0) {
     c->pending_loss++;
     __atomic_store_n(&c->ring_full, c->ring_full + 1, __ATOMIC_RELAXED);
     return;
+  }
+  c->ring_stalled = 0;
+  if (c->pending_loss) {
+    put_loss(c);  // fits: reserved above, and reserving again gives the same place
+    at = reserve(c, size);
   }
   uint8_t *p = data(c) + at;
   put_u32(p, h->caplen);
@@ -119,11 +146,6 @@ static void on_packet(u_char *user, const struct pcap_pkthdr *h, const u_char *b
   publish(c, (uint32_t)at, size);
 }
 
-static long long ns_since(const struct timespec *a, const struct timespec *b) {
-  return (b->tv_sec - a->tv_sec) * 1000000000LL + (b->tv_nsec - a->tv_nsec);
-}
-
-// Folds pcap_stats (32-bit counters that wrap) into the 64-bit totals.
 static void read_stats(capture_t *c) {
   struct pcap_stat ps;
   if (pcap_stats(c->pcap, &ps) != 0) return;
