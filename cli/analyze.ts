@@ -164,7 +164,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   const log = createLogger('analyze', config.logLevel);
   const warnings: string[] = [];
   const modelBytes = validate(config, warnings);
-  // Before training: cap loads, the interface exists, we may capture on it, the filter compiles.
+  // Before training: the libpcap binding loads, the interface exists, we may capture on it, the filter compiles.
   if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
 
   // Nothing in --out is touched until here; every file is staged and renamed into place at the end.

@@ -44,7 +44,7 @@ export const sensorService: ServiceDef<typeof spec> = {
   description:
     'Turns packets into bidirectional flows and publishes them as Avro to Kafka. With --input it reads a pcap/pcapng ' +
     'file and exits at its end; with --iface it captures live until SIGINT/SIGTERM, then exports every open flow ' +
-    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and the npm package cap.',
+    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and nids' libpcap binding (native/pcap, built by npm ci).',
   spec,
   validate(config) {
     if (config.input && config.iface) {
@@ -56,7 +56,7 @@ export const sensorService: ServiceDef<typeof spec> = {
     if (config.input && config.filter) throw new ConfigError('--filter (NIDS_SENSOR_FILTER): applies to live capture (--iface) only');
   },
   async main({ config, log, metrics, stopped }) {
-    // Before connecting anywhere: cap loads, the interface exists, we may capture on it and
+    // Before connecting anywhere: the libpcap binding loads, the interface exists, we may capture on it and
     // the filter compiles.
     if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
     const published = new Counter({ name: 'nids_sensor_flows_published_total', help: 'Flows acknowledged by Kafka', registers: [metrics.registry] });
