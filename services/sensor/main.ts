@@ -44,7 +44,7 @@ export const sensorService: ServiceDef<typeof spec> = {
   description:
     'Turns packets into bidirectional flows and publishes them as Avro to Kafka. With --input it reads a pcap/pcapng ' +
     'file and exits at its end; with --iface it captures live until SIGINT/SIGTERM, then exports every open flow ' +
-    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and nids' libpcap binding (native/pcap, built by npm ci).',
+    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and the libpcap binding of native/pcap (built by npm ci).',
   spec,
   validate(config) {
     if (config.input && config.iface) {
