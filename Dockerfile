@@ -12,6 +12,7 @@ COPY cli ./cli
 COPY lib ./lib
 COPY services ./services
 COPY schemas ./schemas
+COPY native ./native
 COPY scripts/create-topics.ts scripts/build.ts ./scripts/
 # npm ci compiles dist/ (the prepare script) with the dev dependencies, which are then dropped.
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev --no-audit --no-fund \

@@ -11,9 +11,10 @@ import { BatchQueue } from '../lib/queue/index.ts';
 import { Detector } from '../lib/detector/index.ts';
 import type { Flow } from '../lib/flow/record.ts';
 import type { Anomaly } from '../lib/avro/records.ts';
-import { probeCapture } from '../lib/capture/live.ts';
+import { DROP_REASONS, lossRate, probeCapture, type CaptureDrops } from '../lib/capture/live.ts';
+import type { LiveFlowStats } from '../lib/flow/from-live.ts';
 import { nowMicros } from '../lib/time/index.ts';
-import { captureFlows, liveCaptureOptions, readFlows, progressReporter } from '../lib/pipeline/source.ts';
+import { captureFlows, liveCaptureOptions, readFlows, progressReporter, watchCaptureLoss } from '../lib/pipeline/source.ts';
 import { modelMetaOf, trainOnBaseline } from '../lib/pipeline/train.ts';
 import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
@@ -64,6 +65,8 @@ export interface AnalyzeResult {
   flowEvictions: number;
   /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
   sourceEvictions: number;
+  /** Live capture only: packets lost before the flow table, by where, and the flows marked capture_loss. */
+  capture: { dropped: CaptureDrops; lossPct: number; lossFlows: number } | null;
   stopped: StopReason;
   /** Not every packet of the input was scored (damage, a signal): the outputs hold what was. */
   partial: boolean;
@@ -154,7 +157,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   const log = createLogger('analyze', config.logLevel);
   const warnings: string[] = [];
   const modelBytes = validate(config, warnings);
-  // Before training: cap loads, the interface exists, we may capture on it, the filter compiles.
+  // Before training: the libpcap binding loads, the interface exists, we may capture on it, the filter compiles.
   if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
 
   // Nothing in --out is touched until here; every file is staged and renamed into place at the end.
@@ -244,6 +247,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   let drops: Record<string, number> = {};
   let flowEvictions = 0;
   let sourceEvictions = 0;
+  let capture: AnalyzeResult['capture'] = null;
   let failure: unknown = null;
   try {
     if (config.input) {
@@ -256,9 +260,17 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       if (stats.aborted) stopped = signalOf(stop);
       else if (stats.damage) stopped = 'damaged input';
     } else {
-      const s = await captureUntilStopped({ ...config, iface: config.iface! }, (f) => queue.push(f), () => ({ flows, anomalies }), stop);
+      let lossFlows = 0;
+      const onFlow = (f: Flow) => {
+        if (f.capture_loss) lossFlows++;
+        queue.push(f);
+      };
+      const s = await captureUntilStopped({ ...config, iface: config.iface! }, onFlow, () => ({ flows, anomalies }), stop);
       ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = s);
       drops = dropsOf(s);
+      const lossPct = 100 * lossRate(s.capture);
+      capture = { dropped: s.capture.dropped, lossPct, lossFlows };
+      if (lossPct > config.lossWarnPct) warnings.push(`the live capture lost ${lossPct.toFixed(2)} % of the packets (${formatCaptureDrops(s.capture.dropped)}): ${lossFlows} flows open meanwhile are marked capture_loss; see --buffer-mb and --ring-mb`);
       stopped = stop?.aborted ? signalOf(stop) : 'duration';
     }
   } catch (err) {
@@ -285,7 +297,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
   const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, stopped, partial, warnings, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -308,6 +320,7 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_skipped: r.drops,
     flow_evictions: r.flowEvictions,
     source_evictions: r.sourceEvictions,
+    ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
     incidents: r.incidents.length,
@@ -325,8 +338,9 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
  * be slowed down, so flows queue in memory while scoring catches up (it keeps up with any
  * link one process can capture).
  */
-async function captureUntilStopped(config: AnalyzeConfig & { iface: string }, onFlow: (f: Flow) => void, progress: () => { flows: number; anomalies: number }, stop?: AbortSignal): Promise<FlowTableStats> {
+async function captureUntilStopped(config: AnalyzeConfig & { iface: string }, onFlow: (f: Flow) => void, progress: () => { flows: number; anomalies: number }, stop?: AbortSignal): Promise<LiveFlowStats> {
   const live = captureFlows(config, config, null, onFlow);
+  const unwatch = watchCaptureLoss(live.capture, config.lossWarnPct, (msg) => process.stderr.write(`${process.stderr.isTTY ? '\n' : ''}warning: ${msg}\n`));
   const until = config.duration > 0 ? `for ${config.duration} s` : 'until Ctrl-C';
   process.stderr.write(`capturing on ${config.iface}${config.filter ? ` (${config.filter})` : ''} ${until}\n`);
   const ticker = process.stderr.isTTY
@@ -348,14 +362,21 @@ async function captureUntilStopped(config: AnalyzeConfig & { iface: string }, on
     ]);
   } finally {
     if (timer) clearTimeout(timer);
+    unwatch();
     if (ticker) {
       clearInterval(ticker);
       process.stderr.write('\n');
     }
     stats = live.stop();
-    process.stderr.write(`capture stopped: ${stats.capture.packets.toLocaleString()} packets, ${stats.flowsOpen} flows open, all exported\n`);
+    const lost = stats.capture.dropped;
+    process.stderr.write(`capture stopped: ${stats.capture.packets.toLocaleString()} packets, ${lost.ring_full + lost.kernel + lost.interface ? `${formatCaptureDrops(lost)} dropped` : 'none dropped'}, ${stats.flowsOpen} flows open, all exported\n`);
   }
   return stats;
+}
+
+/** "12 kernel, 3 ring_full": the reasons that occurred (or "0"). */
+function formatCaptureDrops(d: CaptureDrops): string {
+  return DROP_REASONS.filter((r) => d[r] > 0).map((r) => `${d[r]} ${r}`).join(', ') || '0';
 }
 
 export function summary(r: AnalyzeResult): string {
@@ -365,6 +386,13 @@ export function summary(r: AnalyzeResult): string {
   const lines = [
     `model ${r.modelId}${r.baselineFlows ? ` trained on ${r.baselineFlows} baseline flows` : ''}`,
     `read ${r.packets} packets: ${r.decoded} decoded into flows` + (skipped > 0 ? `, ${skipped} skipped (${formatDrops(r.drops)})` : ''),
+    ...(r.capture
+      ? [
+          r.capture.lossPct > 0
+            ? `live capture dropped ${formatCaptureDrops(r.capture.dropped)} packets (${r.capture.lossPct.toFixed(2)} % of those offered); ${r.capture.lossFlows} flows marked capture_loss`
+            : 'live capture dropped no packets',
+        ]
+      : []),
     `scored ${r.flows} flows: ${r.anomalies} anomalous (${r.flows ? ((100 * r.anomalies) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
       (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),

@@ -1,32 +1,35 @@
-// A live packet source behind the same PacketHandler seam as the pcap reader: libpcap
-// through the optional npm package `cap` (0.2.1). cap copies each packet into one Buffer
-// we hand it at open() and emits 'packet' (nbytes, truncated); we call the handler
-// synchronously with a view into that same buffer, so there is no allocation of ours per
-// packet (cap itself makes a couple of V8 handles per event).
+// A live packet source behind the same PacketHandler seam as the pcap reader, built so the
+// capture never waits for the rest of nids. libpcap runs in a thread of its own (nids'
+// binding, native/pcap): it pcap_dispatch()es whole batches (TPACKET_V3 blocks) into a
+// ring in shared memory (lib/capture/ring.ts). This, the JavaScript side, drains the ring
+// in batches between other work (scoring, Kafka, output) and calls the handler with a view
+// into the ring, so there is no allocation per packet.
 //
-// What cap 0.2.1 can and cannot do (read from its src/binding.cc), and what follows here:
-// - It always opens with snaplen 65535 and promiscuous mode on; neither is a parameter.
-//   `snapLen` is applied by the size of our packet buffer: cap copies at most that many
-//   bytes and reports `truncated` (counted). `promisc: false` is emulated for Ethernet
-//   interfaces by a BPF clause keeping only what the NIC would accept without promiscuous
-//   mode (frames to or from its own MAC, broadcast, multicast); the interface itself is
-//   still put into promiscuous mode by libpcap.
-// - It gives neither the pcap header timestamp nor the original length: see LiveClock for
-//   the timestamps; the wire length passed on is the captured length (the flow table takes
-//   byte counts from the IP header, so a snapped packet still counts its full size).
-// - It has no pcap_stats binding, so the kernel's drop counts (ps_drop, ps_ifdrop) are NOT
-//   available: only packets seen and packets truncated are counted here.
-// - It treats any warning from pcap_activate as an error; libpcap 1.10 opens `any` with
-//   promiscuous mode asked for without one, older ones may refuse (handled below).
-// - Before opening, it prints "Warning: ... This may not actually work" on stderr for an
-//   interface without an IPv4 address (pcap_lookupnet): harmless, only the BPF netmask.
-import { createRequire } from 'node:module';
-import { readFileSync } from 'node:fs';
+// Nothing is lost silently. Packets can go missing in three places, each counted
+// (stats().dropped, and nids_sensor_capture_dropped_total{reason} through lib/pipeline):
+// - ring_full: the capture thread found the ring full (the JavaScript side was behind);
+// - kernel: libpcap's socket buffer (--buffer-mb) overflowed (pcap_stats ps_drop);
+// - interface: the interface or its driver dropped them (pcap_stats ps_ifdrop).
+// The capture thread puts a LOSS record into the ring where packets went missing, in
+// stream order, so `lastLossMicros` tells which flows were open while packets were lost.
+//
+// Why our own binding and not the npm package `cap` (0.2.1), which this replaced: cap
+// calls back into JavaScript once per packet on the main thread (the capture stops whenever
+// the flow table, the scorer or Kafka runs, which lost 26 % at 150 k packets/s and 49 % at
+// 350 k), has no pcap_stats (drops were invisible), no kernel timestamps and no way to turn
+// promiscuous mode off. bench/RESULTS.md has the figures.
+import { networkInterfaces } from 'node:os';
 import type { PacketHandler } from '../pcap/types.ts';
 import { LinkType } from '../pcap/types.ts';
+import { CAPTURE_DEFAULTS } from '../config/stages.ts';
+import { loadBinding, type NativeBinding, type NativeHandle } from './native.ts';
+import { CaptureRing, type RingConsumer } from './ring.ts';
 
-const CAP_FIX = 'apt-get install libpcap-dev && npm rebuild cap';
 const PERMISSION_FIX = 'run as root or `setcap cap_net_raw,cap_net_admin=eip $(readlink -f $(which node))`';
+/** Records handed to the handler before the event loop gets a turn (timers, Kafka, scoring). */
+const DRAIN_BUDGET = 8192;
+/** How long the reader sleeps when the ring is empty. */
+const IDLE_POLL_MS = 1;
 
 export type CaptureErrorCode = 'not-installed' | 'no-such-interface' | 'permission' | 'open-failed' | 'handler-failed';
 
@@ -47,15 +50,25 @@ export interface LiveCaptureOptions {
   iface: string;
   /** BPF filter expression (pcap-filter(7)); empty or absent: every packet. */
   filter?: string;
-  /** Bytes kept of each packet (default 65535, cap's own ceiling). */
+  /** Bytes kept of each packet (default 65535). */
   snapLen?: number;
-  /** Promiscuous mode (default true); see the header for what false does with cap 0.2.1. */
+  /** Promiscuous mode (default true). */
   promisc?: boolean;
-  /** libpcap's kernel ring buffer, bytes (default 64 MiB): what absorbs bursts. */
+  /** libpcap's kernel buffer, bytes: what absorbs bursts while the capture thread is busy. */
   bufferBytes?: number;
-  /** Called once if the handler throws: the capture is stopped first. */
+  /** The ring between the capture thread and JavaScript, bytes: what absorbs bursts while JavaScript is busy. */
+  ringBytes?: number;
+  /** Called once if the handler throws or the capture fails: the capture is stopped first. */
   onError?: (err: Error) => void;
 }
+
+/** Packets that never reached the handler, by where they were lost. */
+export interface CaptureDrops {
+  ring_full: number;
+  kernel: number;
+  interface: number;
+}
+export const DROP_REASONS = ['ring_full', 'kernel', 'interface'] as const satisfies readonly (keyof CaptureDrops)[];
 
 export interface LiveCaptureStats {
   /** Packets handed to the handler. */
@@ -64,107 +77,59 @@ export interface LiveCaptureStats {
   bytes: number;
   /** Packets cut at the snap length. */
   truncated: number;
+  dropped: CaptureDrops;
 }
 
-export interface InterfaceInfo {
-  name: string;
-  description?: string;
-  addresses: { addr: string; netmask?: string }[];
-}
+/** Packets lost / packets offered (handed over + lost), 0 when nothing was offered. */
+export const lossRate = (s: Pick<LiveCaptureStats, 'packets' | 'dropped'>): number => {
+  const lost = s.dropped.ring_full + s.dropped.kernel + s.dropped.interface;
+  return lost === 0 ? 0 : lost / (lost + s.packets);
+};
 
-// The part of cap's API we use (it ships no types).
-interface CapInstance {
-  open(device: string, filter: string, bufSize: number, buffer: Buffer): string;
-  close(): void;
-  on(event: 'packet', listener: (nbytes: number, truncated: boolean) => void): void;
-  removeAllListeners(event?: string): void;
-}
-interface CapModule {
-  Cap: { new (): CapInstance; deviceList(): InterfaceInfo[] };
-}
-
-let capModule: CapModule | null = null;
-
-/** Loads `cap` on first use, so everything else works when the native build failed. */
-function loadCap(): CapModule {
-  if (capModule) return capModule;
+/** Whether the binding loads; the reason when it does not. */
+export function captureAvailable(): { ok: true } | { ok: false; reason: string } {
   try {
-    capModule = createRequire(import.meta.url)('cap') as CapModule;
-    return capModule;
-  } catch (err) {
-    const missing = (err as NodeJS.ErrnoException).code === 'MODULE_NOT_FOUND' && /'cap'/.test((err as Error).message);
-    throw new CaptureError(
-      'not-installed',
-      `live capture needs the optional npm package \`cap\`, which is not installed or did not build (${(err as Error).message.split('\n')[0]}): ` +
-        `${CAP_FIX}${missing ? ' (or, as node_modules/cap is missing altogether: apt-get install libpcap-dev && npm ci)' : ''}`,
-      { cause: err },
-    );
-  }
-}
-
-/** Whether `cap` loads; the reason when it does not. */
-export function capAvailable(): { ok: true } | { ok: false; reason: string } {
-  try {
-    loadCap();
+    loadBinding();
     return { ok: true };
   } catch (err) {
     return { ok: false, reason: (err as Error).message };
   }
 }
 
-/** The interfaces libpcap can capture on. */
-function listInterfaces(): InterfaceInfo[] {
-  return loadCap().Cap.deviceList();
-}
-
-const describe = (ifs: InterfaceInfo[]): string =>
-  ifs.map((i) => `${i.name}${i.addresses.length ? ` (${i.addresses.map((a) => a.addr).join(', ')})` : ''}`).join(', ');
-
-/**
- * Checks, before anything is opened, that `cap` loads and that the interface exists;
- * throws a CaptureError naming the available interfaces otherwise.
- */
-function checkInterface(iface: string): void {
-  const ifs = listInterfaces();
-  if (!ifs.some((i) => i.name === iface)) {
-    throw new CaptureError('no-such-interface', `no such interface "${iface}"; available: ${describe(ifs) || '(none visible: permissions?)'}`);
+function binding(): NativeBinding {
+  try {
+    return loadBinding();
+  } catch (err) {
+    throw new CaptureError('not-installed', (err as Error).message, { cause: err });
   }
 }
 
-/** LINKTYPE_* number from the name cap returns ("ETHERNET", ..., "Unknown linktype 276"). */
-function linkTypeOf(capName: string): number {
-  switch (capName) {
-    case 'ETHERNET':
-      return LinkType.ETHERNET;
-    case 'NULL':
-      return LinkType.NULL;
-    case 'RAW':
-      return LinkType.RAW; // DLT_RAW is 12 or 14 by platform; LINKTYPE_RAW is 101
-    case 'LINKTYPE_LINUX_SLL':
-      return LinkType.LINUX_SLL;
-    case 'IEEE802_11_RADIO':
-      return 127;
-  }
-  // DLT and LINKTYPE values agree above 104 (SLL2 is 276 in both).
-  const m = /Unknown linktype (\d+)/.exec(capName);
-  if (m) return Number(m[1]);
-  throw new CaptureError('open-failed', `unexpected link type from cap: ${capName}`);
+/** The interfaces libpcap can capture on, with their addresses when they have any. */
+function describeInterfaces(): string {
+  const addrs = networkInterfaces();
+  return binding()
+    .interfaces()
+    .map((name) => {
+      const a = (addrs[name] ?? []).map((x) => x.address);
+      return a.length ? `${name} (${a.join(', ')})` : name;
+    })
+    .join(', ');
+}
+
+/** LINKTYPE_* from libpcap's DLT_* (they differ only below 104, and DLT_RAW by platform). */
+function linkTypeOf(dlt: number): number {
+  if (dlt === 12 || dlt === 14) return LinkType.RAW;
+  return dlt;
 }
 
 /**
- * Capture timestamps. cap does not pass on the pcap header's timestamp, so the time a
- * packet reaches JavaScript stands in for it: performance.now() (sub-millisecond, monotonic,
- * no syscall) plus an offset to the wall clock that is re-read once a second, so the clock
- * follows NTP corrections. Timestamps never go backwards (the flow table's inter-arrival
- * times rely on it): after a step back, time stands still until the wall clock catches up.
- * A cheap clock matters because it runs once per packet; the cost of using it is that
- * packets libpcap hands over in one batch get nearly the same time (event-loop granularity
- * rather than the kernel's receive time).
+ * Capture timestamps come from the kernel (the pcap header); this clock only moves the
+ * flow table's time on while the wire is quiet: performance.now() plus an offset to the
+ * wall clock that is re-read once a second, so it follows NTP corrections.
  */
 export class LiveClock {
   private offsetMs = 0;
   private syncedAt = -Infinity;
-  private last = 0;
 
   nowMicros(): number {
     const p = performance.now();
@@ -172,85 +137,59 @@ export class LiveClock {
       this.offsetMs = Date.now() - p;
       this.syncedAt = p;
     }
-    const t = Math.floor((p + this.offsetMs) * 1000);
-    if (t > this.last) this.last = t;
-    return this.last;
+    return Math.floor((p + this.offsetMs) * 1000);
   }
 }
 
-/** The BPF clause for promisc: false on an Ethernet interface, or null when there is none to make. */
-function nonPromiscClause(iface: string): string | null {
-  try {
-    if (readFileSync(`/sys/class/net/${iface}/type`, 'utf8').trim() !== '1') return null; // ARPHRD_ETHER
-    const mac = readFileSync(`/sys/class/net/${iface}/address`, 'utf8').trim();
-    return /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac) ? `ether host ${mac} or ether multicast` : null;
-  } catch {
-    return null;
-  }
-}
-
-// Every Cap object stays referenced for the life of the process. cap 0.2.1 embeds a libuv
-// poll handle in its native object and, on close(), only stops it, never uv_close()s it: once
-// the object is garbage-collected, libuv's handle list points into freed memory and the
-// process crashes later (SIGSEGV, seen in the tests). And after a failed open() its
-// destructor would stop a poll handle it never initialised. A few hundred bytes per
-// capture opened (the sensor opens two: the probe and the capture) is the price.
-const retained: CapInstance[] = [];
-
-export class LiveCapture {
+export class LiveCapture implements RingConsumer {
   readonly clock = new LiveClock();
   /** LINKTYPE_* of the packets. */
   readonly linkType: number;
-  /** The BPF filter in force (with the non-promiscuous clause, when one applies). */
+  /** The BPF filter in force. */
   readonly filter: string;
-  private readonly cap: CapInstance;
-  private readonly buf: Buffer;
+  /** Capture time of the latest LOSS record read: a flow that started at or before it and is exported after it was open while packets were lost (-1: none). */
+  lastLossMicros = -1;
+  private readonly native: NativeBinding;
+  private readonly handle: NativeHandle;
+  private readonly ring: CaptureRing;
   private packets = 0;
   private bytes = 0;
   private truncated = 0;
+  /** Time handed out last: packet times never go backwards (the flow table's inter-arrival times rely on it). */
+  private lastMicros = 0;
   private open = true;
+  private timer: NodeJS.Timeout | null = null;
+  private immediate: NodeJS.Immediate | null = null;
+  private finalDrops: CaptureDrops | null = null;
 
   constructor(
     private readonly handler: PacketHandler,
     readonly opts: LiveCaptureOptions,
   ) {
-    const { Cap } = loadCap();
-    checkInterface(opts.iface);
-    const snapLen = opts.snapLen ?? 65535;
-    const bufferBytes = opts.bufferBytes ?? 64 << 20;
+    this.native = binding();
+    const snapLen = opts.snapLen ?? CAPTURE_DEFAULTS.snaplen;
+    const bufferBytes = opts.bufferBytes ?? CAPTURE_DEFAULTS.bufferMb * 1024 * 1024;
+    const ringBytes = opts.ringBytes ?? CAPTURE_DEFAULTS.ringMb * 1024 * 1024;
     if (!(Number.isInteger(snapLen) && snapLen >= 64 && snapLen <= 65535)) throw new CaptureError('open-failed', `snap length must be 64..65535, got ${snapLen}`);
     if (!(Number.isInteger(bufferBytes) && bufferBytes > 0)) throw new CaptureError('open-failed', `buffer size must be a positive whole number of bytes, got ${bufferBytes}`);
-    let filter = (opts.filter ?? '').trim();
-    if (opts.promisc === false) {
-      const own = nonPromiscClause(opts.iface);
-      if (own) filter = filter ? `(${filter}) and (${own})` : own;
+    // Two records of the largest size at least, or a packet could never fit.
+    if (!(Number.isInteger(ringBytes) && ringBytes >= 2 * (snapLen + 16) + 64)) throw new CaptureError('open-failed', `ring size must be at least ${2 * (snapLen + 16) + 64} bytes for snap length ${snapLen}, got ${ringBytes}`);
+    if (!this.native.interfaces().includes(opts.iface)) {
+      throw new CaptureError('no-such-interface', `no such interface "${opts.iface}"; available: ${describeInterfaces() || '(none visible: permissions?)'}`);
     }
-    this.filter = filter;
-    // One buffer for every packet: its length is the effective snap length.
-    this.buf = Buffer.alloc(snapLen);
-    this.cap = new Cap();
-    retained.push(this.cap);
-    let name: string;
+    this.filter = (opts.filter ?? '').trim();
+    this.ring = new CaptureRing(ringBytes);
     try {
-      name = this.cap.open(opts.iface, filter, bufferBytes, this.buf);
+      const opened = this.native.open(
+        { iface: opts.iface, filter: this.filter, snaplen: snapLen, bufferBytes, promisc: opts.promisc ?? true, immediate: false, timeoutMs: 50 },
+        this.ring.bytes,
+      );
+      this.handle = opened.handle;
+      this.linkType = linkTypeOf(opened.dlt);
     } catch (err) {
-      throw openError(opts.iface, filter, err as Error);
+      throw openError(opts.iface, this.filter, err as Error & { code?: string });
     }
-    this.linkType = linkTypeOf(name);
-    const buf = this.buf;
-    const linkType = this.linkType;
-    const clock = this.clock;
-    this.cap.on('packet', (nbytes, truncated) => {
-      this.packets++;
-      this.bytes += nbytes;
-      if (truncated) this.truncated++;
-      try {
-        handler.onPacket(buf, 0, nbytes, nbytes, clock.nowMicros(), linkType);
-      } catch (err) {
-        this.stop();
-        opts.onError?.(new CaptureError('handler-failed', `packet handler failed: ${(err as Error).message}`, { cause: err }));
-      }
-    });
+    this.schedule(0);
   }
 
   get running(): boolean {
@@ -258,44 +197,93 @@ export class LiveCapture {
   }
 
   stats(): LiveCaptureStats {
-    return { packets: this.packets, bytes: this.bytes, truncated: this.truncated };
+    return { packets: this.packets, bytes: this.bytes, truncated: this.truncated, dropped: this.finalDrops ?? this.drops() };
   }
 
-  /** Closes the capture (idempotent); no packet reaches the handler afterwards. */
+  /** Closes the capture (idempotent): the packets already captured still reach the handler, then nothing. */
   stop(): LiveCaptureStats {
     if (this.open) {
       this.open = false;
-      this.cap.close();
-      this.cap.removeAllListeners('packet');
+      if (this.timer) clearTimeout(this.timer);
+      if (this.immediate) clearImmediate(this.immediate);
+      this.native.stop(this.handle);
+      this.finalDrops = this.drops();
+      try {
+        while (this.ring.drain(DRAIN_BUDGET, this) > 0);
+      } catch (err) {
+        this.fail(err as Error);
+      }
     }
     return this.stats();
+  }
+
+  /** Now, for moving the flow table's time on: never before a packet already handed over. */
+  nowMicros(): number {
+    const t = this.clock.nowMicros();
+    if (t > this.lastMicros) this.lastMicros = t;
+    return this.lastMicros;
+  }
+
+  /** RingConsumer: one packet to the handler. */
+  packet(data: Buffer, offset: number, capturedLength: number, wireLength: number, tsMicros: number): void {
+    if (tsMicros > this.lastMicros) this.lastMicros = tsMicros;
+    this.packets++;
+    this.bytes += capturedLength;
+    if (capturedLength < wireLength) this.truncated++;
+    this.handler.onPacket(data, offset, capturedLength, wireLength, this.lastMicros, this.linkType);
+  }
+
+  /** RingConsumer: packets went missing here. */
+  loss(_lost: number, tsMicros: number): void {
+    this.lastLossMicros = Math.max(tsMicros, this.lastMicros);
+  }
+
+  private drops(): CaptureDrops {
+    const s = this.native.stats(this.handle);
+    return { ring_full: s.ringFull, kernel: s.kernelDrop, interface: s.ifaceDrop };
+  }
+
+  private schedule(delayMs: number): void {
+    if (delayMs > 0) this.timer = setTimeout(() => this.drainSome(), delayMs);
+    else this.immediate = setImmediate(() => this.drainSome());
+  }
+
+  private drainSome(): void {
+    this.timer = null;
+    this.immediate = null;
+    if (!this.open) return;
+    let n: number;
+    try {
+      n = this.ring.drain(DRAIN_BUDGET, this);
+    } catch (err) {
+      this.fail(err as Error);
+      return;
+    }
+    if (n === 0 && this.ring.writerEnded) {
+      const why = this.native.stats(this.handle).error ?? 'the capture thread ended';
+      this.stop();
+      this.opts.onError?.(new CaptureError('open-failed', `capture on "${this.opts.iface}" failed: ${why}`));
+      return;
+    }
+    this.schedule(n === 0 ? IDLE_POLL_MS : 0);
+  }
+
+  private fail(err: Error): void {
+    this.stop();
+    this.opts.onError?.(new CaptureError('handler-failed', `packet handler failed: ${err.message}`, { cause: err }));
   }
 }
 
 // The libpcap message is quoted in each; no `cause`, so a log line says it once.
-function openError(iface: string, filter: string, err: Error): CaptureError {
+function openError(iface: string, filter: string, err: Error & { code?: string }): CaptureError {
   const msg = err.message;
-  if (/permission|not permitted|EPERM|EACCES/i.test(msg)) {
+  if (err.code === 'permission' || /permission|not permitted|EPERM|EACCES/i.test(msg)) {
     return new CaptureError('permission', `capturing on "${iface}" needs CAP_NET_RAW: ${PERMISSION_FIX} (libpcap: ${msg})`);
   }
-  if (/no such device|doesn't exist|does not exist/i.test(msg)) {
-    let available = '';
-    try {
-      available = `; available: ${describe(listInterfaces())}`;
-    } catch {
-      // the listing is a courtesy
-    }
-    return new CaptureError('no-such-interface', `no such interface "${iface}"${available} (libpcap: ${msg})`);
+  if (err.code === 'no-such-interface') {
+    return new CaptureError('no-such-interface', `no such interface "${iface}"; available: ${describeInterfaces()} (libpcap: ${msg})`);
   }
-  if (/promiscuous mode not supported/i.test(msg)) {
-    return new CaptureError(
-      'open-failed',
-      `cannot capture on "${iface}": cap 0.2.1 always asks for promiscuous mode, which libpcap does not support there (libpcap: ${msg}); capture on a named interface instead`,
-    );
-  }
-  if (filter && /syntax|filter|parse|expression|unknown/i.test(msg)) {
-    return new CaptureError('open-failed', `invalid BPF filter "${filter}": ${msg}`);
-  }
+  if (err.code === 'bad-filter') return new CaptureError('open-failed', `invalid BPF filter "${filter}": ${msg}`);
   return new CaptureError('open-failed', `cannot capture on "${iface}": ${msg}`);
 }
 
@@ -304,7 +292,7 @@ function openError(iface: string, filter: string, err: Error): CaptureError {
  * connecting anywhere, so a missing permission, interface or a bad filter stops it at once.
  */
 export function probeCapture(opts: Omit<LiveCaptureOptions, 'onError'>): { linkType: number; filter: string } {
-  const c = new LiveCapture({ onPacket() {} }, { ...opts, bufferBytes: Math.min(opts.bufferBytes ?? 1 << 20, 1 << 20) });
+  const c = new LiveCapture({ onPacket() {} }, { ...opts, bufferBytes: Math.min(opts.bufferBytes ?? 1 << 20, 1 << 20), ringBytes: 4 << 20 });
   c.stop();
   return { linkType: c.linkType, filter: c.filter };
 }

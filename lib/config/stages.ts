@@ -22,9 +22,12 @@ export const liveCaptureSettings = {
   filter: optionalStr({ flag: 'filter', env: 'NIDS_SENSOR_FILTER', metavar: 'bpf', help: 'BPF filter of the live capture (pcap-filter syntax), e.g. "not port 9092".' }),
   snaplen: num({ flag: 'snaplen', env: 'NIDS_SENSOR_SNAPLEN', default: 65535, integer: true, min: 64, max: 65535, help: 'Bytes kept of each captured packet (headers are enough for flows).' }),
   promisc: bool({ flag: 'promisc', env: 'NIDS_SENSOR_PROMISC', default: true, help: 'Promiscuous mode; --no-promisc keeps only this host\'s own, broadcast and multicast frames.' }),
-  bufferMb: num({ flag: 'buffer-mb', env: 'NIDS_SENSOR_BUFFER_MB', default: 64, min: 1, max: 2047, help: 'libpcap kernel buffer in MiB: absorbs bursts while the sensor is busy.' }),
+  bufferMb: num({ flag: 'buffer-mb', env: 'NIDS_SENSOR_BUFFER_MB', default: 64, min: 1, max: 2047, help: 'libpcap kernel buffer in MiB: absorbs bursts while the capture thread is busy (overflow: dropped, reason "kernel").' }),
+  ringMb: num({ flag: 'ring-mb', env: 'NIDS_SENSOR_RING_MB', default: 64, min: 1, max: 2047, help: 'Ring in MiB between the capture thread and the flow table: absorbs bursts while flows are scored or published (overflow: dropped, reason "ring_full").' }),
+  lossWarnPct: num({ flag: 'loss-warn-pct', env: 'NIDS_SENSOR_LOSS_WARN_PCT', default: 0.1, min: 0, max: 100, help: 'Warn when more than this share of packets, in %, is dropped by the capture over 5 s.' }),
 };
 export type LiveCaptureSettings = ConfigOf<typeof liveCaptureSettings>;
+export const CAPTURE_DEFAULTS: LiveCaptureSettings = defaultsOf(liveCaptureSettings);
 
 const contamination: Setting<number | 'auto'> = {
   flag: 'contamination',

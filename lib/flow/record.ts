@@ -52,6 +52,8 @@ export interface Flow {
   payload_sanity: number;
   /** The source's behaviour at export (lib/flow/host.ts); null from sensors that predate it. */
   host: HostStats | null;
+  /** The live capture lost packets while this flow was open (kernel, interface or ring drops): its counts may be short. Always false from files. */
+  capture_loss: boolean;
 }
 
 /** Per statistic, its value over the last 1 s, 10 s and 60 s (HOST_SCALES_S in lib/flow/host.ts). */

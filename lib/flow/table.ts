@@ -590,6 +590,7 @@ export class FlowTable implements PacketHandler {
       dns_qtype: dns ? dns.qtype : -1,
       dns_rcode: dns ? dns.rcode : -1,
       payload_sanity: this.sanity[s]!,
+      capture_loss: false,
       host: null,
     };
     flow.host = this.hostTracker.observe(flow);

@@ -4,7 +4,7 @@
 import type { FlowSettings, LiveCaptureSettings } from '../config/stages.ts';
 import { flowsFromPcap, type PcapFlowStats } from '../flow/from-pcap.ts';
 import { LiveFlows } from '../flow/from-live.ts';
-import type { LiveCapture, LiveCaptureOptions } from '../capture/live.ts';
+import { DROP_REASONS, lossRate, type LiveCapture, type LiveCaptureOptions, type LiveCaptureStats } from '../capture/live.ts';
 import type { Flow } from '../flow/record.ts';
 import { Counter, Gauge, type Registry } from '../metrics/index.ts';
 import type { FlowTable } from '../flow/table.ts';
@@ -39,7 +39,14 @@ export async function readFlows(
 }
 
 export function liveCaptureOptions(live: LiveCaptureSettings & { iface: string }): Omit<LiveCaptureOptions, 'onError'> {
-  return { iface: live.iface, filter: live.filter, snapLen: live.snaplen, promisc: live.promisc, bufferBytes: Math.round(live.bufferMb * 1024 * 1024) };
+  return {
+    iface: live.iface,
+    filter: live.filter,
+    snapLen: live.snaplen,
+    promisc: live.promisc,
+    bufferBytes: Math.round(live.bufferMb * 1024 * 1024),
+    ringBytes: Math.round(live.ringMb * 1024 * 1024),
+  };
 }
 
 /**
@@ -67,10 +74,7 @@ export function captureFlows(
   );
 }
 
-/**
- * The live capture's counters. cap 0.2.1 has no pcap_stats binding, so the kernel's drop
- * counts cannot be exported: packets and truncated packets are what there is.
- */
+/** The live capture's counters: packets handed over, truncated, and dropped by where. */
 function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
   const reg = [registry];
   // Counters fed from the capture's running totals at scrape time.
@@ -84,6 +88,59 @@ function exportCaptureMetrics(capture: LiveCapture, registry: Registry): void {
   };
   new Counter({ name: 'nids_sensor_capture_packets_total', help: 'Packets received from the live capture', registers: reg, collect: fromTotal(() => capture.stats().packets) });
   new Counter({ name: 'nids_sensor_capture_truncated_total', help: 'Live packets cut at the snap length', registers: reg, collect: fromTotal(() => capture.stats().truncated) });
+  const reported: Record<string, number> = {};
+  new Counter({
+    name: 'nids_sensor_capture_dropped_total',
+    help: 'Live packets lost before the flow table: ring_full (the sensor was behind), kernel (libpcap\'s buffer overflowed), interface (the NIC or driver dropped them)',
+    labelNames: ['reason'],
+    registers: reg,
+    collect() {
+      const dropped = capture.stats().dropped;
+      for (const reason of DROP_REASONS) {
+        this.inc({ reason }, dropped[reason] - (reported[reason] ?? 0)); // 0 too: every reason is on /metrics from the start
+        reported[reason] = dropped[reason];
+      }
+    },
+  });
+}
+
+/** How often the loss rate is checked against --loss-warn-pct. */
+const LOSS_WATCH_MS = 5000;
+
+/**
+ * Calls `warn` when more than `thresholdPct` % of the packets offered in the last
+ * LOSS_WATCH_MS were dropped, once per episode, and `recovered` when it falls back.
+ * Returns the stopper.
+ */
+export function watchCaptureLoss(
+  capture: LiveCapture,
+  thresholdPct: number,
+  warn: (msg: string, s: { lossPct: number; dropped: LiveCaptureStats['dropped'] }) => void,
+  recovered: () => void = () => {},
+): () => void {
+  let last = capture.stats();
+  let warned = false;
+  const timer = setInterval(() => {
+    const now = capture.stats();
+    const window = {
+      packets: now.packets - last.packets,
+      dropped: { ring_full: now.dropped.ring_full - last.dropped.ring_full, kernel: now.dropped.kernel - last.dropped.kernel, interface: now.dropped.interface - last.dropped.interface },
+    };
+    last = now;
+    const pct = 100 * lossRate(window);
+    if (pct > thresholdPct) {
+      if (!warned) {
+        const why = DROP_REASONS.filter((r) => window.dropped[r] > 0).map((r) => `${window.dropped[r]} ${r}`).join(', ');
+        warn(`live capture is losing packets: ${pct.toFixed(2)} % over the last ${LOSS_WATCH_MS / 1000} s (${why}); flows open meanwhile are marked capture_loss`, { lossPct: pct, dropped: window.dropped });
+      }
+      warned = true;
+    } else if (warned && pct === 0) {
+      warned = false;
+      recovered();
+    }
+  }, LOSS_WATCH_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**

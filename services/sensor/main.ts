@@ -8,8 +8,10 @@
 // unbounded memory or dropping: while --max-pending batches are unacknowledged, flows the
 // table exports are dropped and counted (nids_sensor_flows_dropped_total{reason=
 // "backpressure"}, and a warning per episode). Stopping the reads instead would make the
-// kernel drop packets, which cap 0.2.1 cannot count. At shutdown nothing is dropped: the
-// capture is closed first, then every open flow is exported and published.
+// capture thread wait and then drop packets (counted too, in
+// nids_sensor_capture_dropped_total, but a flow dropped whole is cheaper to explain than
+// flows with holes). At shutdown nothing is dropped: the capture is closed first, then
+// every open flow is exported and published.
 import { checkCaptureFile } from '../../lib/pcap/reader.ts';
 import { hostname } from 'node:os';
 import { ConfigError, num, optionalStr, redactUrl, str } from '../../lib/config/index.ts';
@@ -21,7 +23,7 @@ import { Counter, Histogram } from '../../lib/metrics/index.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { FlowPublisher } from './publisher.ts';
 import { flowSettings, liveCaptureSettings } from '../../lib/config/stages.ts';
-import { captureFlows, liveCaptureOptions, readFlows, progressReporter } from '../../lib/pipeline/source.ts';
+import { captureFlows, liveCaptureOptions, readFlows, progressReporter, watchCaptureLoss } from '../../lib/pipeline/source.ts';
 import { probeCapture } from '../../lib/capture/live.ts';
 
 const spec = {
@@ -42,7 +44,7 @@ export const sensorService: ServiceDef<typeof spec> = {
   description:
     'Turns packets into bidirectional flows and publishes them as Avro to Kafka. With --input it reads a pcap/pcapng ' +
     'file and exits at its end; with --iface it captures live until SIGINT/SIGTERM, then exports every open flow ' +
-    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and the npm package cap.',
+    '(end reason "shutdown") and exits. Live capture needs CAP_NET_RAW (root, or setcap on node) and the libpcap binding of native/pcap (built by npm ci).',
   spec,
   validate(config) {
     if (config.input && config.iface) {
@@ -54,7 +56,7 @@ export const sensorService: ServiceDef<typeof spec> = {
     if (config.input && config.filter) throw new ConfigError('--filter (NIDS_SENSOR_FILTER): applies to live capture (--iface) only');
   },
   async main({ config, log, metrics, stopped }) {
-    // Before connecting anywhere: cap loads, the interface exists, we may capture on it and
+    // Before connecting anywhere: the libpcap binding loads, the interface exists, we may capture on it and
     // the filter compiles.
     if (config.iface) probeCapture(liveCaptureOptions({ ...config, iface: config.iface }));
     const published = new Counter({ name: 'nids_sensor_flows_published_total', help: 'Flows acknowledged by Kafka', registers: [metrics.registry] });
@@ -108,15 +110,17 @@ export const sensorService: ServiceDef<typeof spec> = {
           publisher.push(f);
         });
         log.info({ iface, linkType: live.capture.linkType, filter: live.capture.filter || undefined }, 'capturing');
+        const unwatch = watchCaptureLoss(live.capture, config.lossWarnPct, (msg, s) => log.warn(s, msg), () => log.info('live capture: no packets lost in the last check'));
         metrics.setReady(true);
         let failure: Error | null = null;
         await Promise.race([stopped, live.failed, publisherFailed]).catch((err: Error) => (failure = err));
         shuttingDown = true;
+        unwatch();
         const stats = live.stop();
         if (failure) throw failure;
         await publisher.flush();
         log.info({ ...stats, dropped: (await dropped.get()).values.reduce((n, v) => n + v.value, 0), published: publisher.published, topic: config.flowsTopic },
-          'capture stopped; all open flows exported and acknowledged (kernel drop counts are not available from cap 0.2.1)');
+          'capture stopped; all open flows exported and acknowledged');
         return 0;
       }
       metrics.setReady(true);

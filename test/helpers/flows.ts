@@ -47,6 +47,7 @@ export function makeFlow(over: Partial<Flow> = {}): Flow {
     dns_rcode: -1,
     payload_sanity: 0,
     host: null,
+    capture_loss: false,
     ...over,
   };
 }

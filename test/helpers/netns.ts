@@ -6,7 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
-import { capAvailable } from '../../lib/capture/live.ts';
+import { captureAvailable } from '../../lib/capture/live.ts';
 import { REPO } from './stack.ts';
 
 /** Why live-capture tests cannot run here, or false when they can. */
@@ -21,7 +21,7 @@ function liveCaptureMissing(): string | false {
   if (process.getuid?.() !== 0) return 'live capture needs root (CAP_NET_RAW and ip netns): run the tests as root';
   const ns = spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' });
   if (ns.error || ns.status !== 0) return `\`ip netns\` is not available: ${ns.error?.message ?? ns.stderr.trim()}`;
-  const cap = capAvailable();
+  const cap = captureAvailable();
   if (!cap.ok) return cap.reason;
   return false;
 }

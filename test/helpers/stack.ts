@@ -69,7 +69,19 @@ export async function createTopics(brokers: string, topics: string[], partitions
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    // kafkajs' own wait (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
+    // loaded broker answers for a moment after creating the topic: wait here, bounded.
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const ready = await admin
+        .fetchTopicMetadata({ topics })
+        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        .catch(() => false);
+      if (ready) break;
+      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders 60 s after creation`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
