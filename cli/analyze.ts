@@ -1,11 +1,11 @@
 // Embedded mode (like `zeek -r`): the sensor, trainer, scorer and sink stage code in one
 // process, joined by in-process queues and an in-memory model store. No Kafka, registry
-// or Redis. Writes the same CSV and plot as the distributed sink.
+// or Redis. Writes the same CSV and plots as the distributed sink; --serve shows them live.
 import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, helpText, loadConfig, num, optionalStr, pick, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { flowSettings, liveCaptureSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, flowSettings, liveCaptureSettings, plotSettings, trainingSettings } from '../lib/config/stages.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
@@ -14,12 +14,16 @@ import type { Flow } from '../lib/flow/record.ts';
 import type { Anomaly } from '../lib/avro/records.ts';
 import { probeCapture } from '../lib/capture/live.ts';
 import { nowMicros } from '../lib/time/index.ts';
-import { captureFlows, liveCaptureOptions, readFlows, progressReporter } from '../lib/pipeline/source.ts';
+import { captureFlows, liveCaptureOptions, progressOf, readFlows } from '../lib/pipeline/source.ts';
+import { Progress } from '../lib/progress/index.ts';
 import { modelMetaOf, trainOnBaseline } from '../lib/pipeline/train.ts';
 import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
-import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
+import { PLOT_FILES, writePlots } from '../lib/pipeline/plot.ts';
+import { alertOfAnomaly, DashboardFeed } from '../lib/dashboard/feed.ts';
+import { startDashboard, type Dashboard } from '../lib/dashboard/server.ts';
+import { PlotData } from '../lib/plot/data.ts';
 import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
@@ -37,11 +41,13 @@ export const analyzeSpec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILES.join(', ')}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
   ...trainingSettings,
+  ...plotSettings,
+  ...dashboardSettings,
   // Quieter than the services: stdout is the report, stderr the progress line.
   logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };
@@ -157,7 +163,7 @@ function validate(config: AnalyzeConfig, warnings: string[]): Uint8Array | null 
  *   written, marked partial (a live capture without --duration ends this way normally);
  *   a live capture also ends after --duration.
  */
-export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promise<AnalyzeResult> {
+export async function analyze(config: AnalyzeConfig, stop?: AbortSignal, feed?: DashboardFeed): Promise<AnalyzeResult> {
   const log = createLogger('analyze', config.logLevel);
   const warnings: string[] = [];
   const modelBytes = validate(config, warnings);
@@ -167,13 +173,13 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   // Nothing in --out is touched until here; every file is staged and renamed into place at the end.
   const outputs = new StagedOutputs(config.out);
   try {
-    return await analyzeInto(config, outputs, modelBytes, warnings, log, stop);
+    return await analyzeInto(config, outputs, modelBytes, warnings, log, stop, feed);
   } finally {
     outputs.discard();
   }
 }
 
-async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelBytes: Uint8Array | null, warnings: string[], log: ReturnType<typeof createLogger>, stop?: AbortSignal): Promise<AnalyzeResult> {
+async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelBytes: Uint8Array | null, warnings: string[], log: ReturnType<typeof createLogger>, stop?: AbortSignal, feed?: DashboardFeed): Promise<AnalyzeResult> {
   // Trainer stage, into the in-memory model store.
   const store = new MemoryModelStore();
   let baselineFlows = 0;
@@ -185,7 +191,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   } else {
     const baseline: Flow[] = [];
     const path = config.baseline!;
-    const stats = await readFlows(path, config, null, (f) => baseline.push(f), { onProgress: progressReporter(`baseline ${path}`), signal: stop });
+    const progress = new Progress(`baseline ${path}`);
+    const stats = await readFlows(path, config, null, (f) => baseline.push(f), { onProgress: progressOf(progress), signal: stop });
+    progress.finish();
     if (stats.aborted) throw new InterruptedError(signalOf(stop));
     checkDecodable(stats, '--baseline', path);
     warnings.push(...readWarnings(stats, '--baseline', path));
@@ -209,7 +217,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   // Sensor stage -> queue -> scorer + sink stages, into the staged files.
   const queue = new BatchQueue<Flow>(BATCH * 8);
   const csvTmp = outputs.path(CSV_FILE);
-  const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false));
+  const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false, feed?.plot ?? new PlotData()));
   const anomaliesTmp = outputs.path(ANOMALIES_FILE);
   fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
@@ -220,6 +228,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
     incidents.push(...closed);
+    csv.plot.addIncidents(closed);
+    feed?.addIncidents(closed);
   };
   const anomalies: Anomaly[] = [];
   let flows = 0;
@@ -236,6 +246,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       });
       if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
       anomalies.push(...written);
+      feed?.addAnomalies(written.map(alertOfAnomaly));
       writeIncidents(tracker.add(written));
     }
   })();
@@ -247,7 +258,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   try {
     if (config.input) {
       const path = config.input;
-      const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${path}`), signal: stop });
+      const progress = new Progress(`input ${path}`);
+      const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressOf(progress), signal: stop });
+      progress.finish();
       ({ packets, decoded } = stats);
       drops = dropsOf(stats);
       checkDecodable(stats, '--input', path);
@@ -282,8 +295,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   else if (signalled && !normalEnd) exitStatus = stopped === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
-  fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
-  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
+  await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
+  const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
   const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
@@ -391,7 +404,9 @@ export async function run(argv: string[]): Promise<number> {
           'Ctrl-C (or --duration), then scores the flows still open; it needs CAP_NET_RAW (root, or setcap on node). ' +
           `Outputs are written under temporary names and renamed into place when complete, with ${RUN_FILE} (input, packets read, ` +
           'why it stopped, exit status): a failed run leaves earlier results as they were. SIGINT/SIGTERM stop the reading, score what was ' +
-          'read and write outputs marked partial; a second signal exits at once, writing nothing. ' + EXIT_HELP,
+          'read and write outputs marked partial; a second signal exits at once, writing nothing. ' +
+          '--serve shows the run live in a browser (counts, the plots, anomalies and incidents as they arrive) and keeps serving ' +
+          'after the run until Ctrl-C. A progress bar (packets/s, ETA) shows on a terminal; otherwise one line per capture read. ' + EXIT_HELP,
         analyzeSpec,
       ),
     );
@@ -410,10 +425,25 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let dashboard: Dashboard | null = null;
   try {
     const { config } = loadConfig(analyzeSpec, argv);
-    const result = await analyze(config, stop.signal);
+    const feed = config.serve ? new DashboardFeed(new PlotData()) : undefined;
+    if (feed) {
+      dashboard = await startDashboard(feed, pick(dashboardSettings, config));
+      process.stderr.write(`dashboard: ${dashboard.url}\n`);
+    }
+    const result = await analyze(config, stop.signal, feed);
     process.stdout.write(summary(result));
+    if (dashboard && !stop.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stderr.write(`dashboard: the run is done; still serving ${dashboard.url} until Ctrl-C\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
     return result.exitStatus;
   } catch (err) {
     if (err instanceof InterruptedError) {
@@ -426,5 +456,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await dashboard?.close();
   }
 }

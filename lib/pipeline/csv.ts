@@ -4,7 +4,8 @@
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { ScoredFlow } from '../avro/records.ts';
-import { formatIsoMicros } from '../time/index.ts';
+import { formatIsoMicros, parseIsoMicros } from '../time/index.ts';
+import { PlotData } from '../plot/data.ts';
 
 export const CSV_FILE = 'five_tuple_with_anomaly.csv';
 
@@ -52,17 +53,11 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-export interface PortPoint {
-  srcPort: number;
-  dstPort: number;
-  anomaly: number;
-}
-
 export class CsvWriter {
   private fd: number;
   private readonly seen = new Set<string>();
-  /** Every row's ports and label, for the plot; restored from the file on open. */
-  readonly points: PortPoint[] = [];
+  /** What the plots draw of every row (bounded); restored from the file on open. */
+  readonly plot: PlotData;
   rowsWritten = 0;
   anomalyRows = 0;
   duplicatesDropped = 0;
@@ -71,14 +66,17 @@ export class CsvWriter {
    * @param syncEachBatch fsync before write() returns (the sink service: it commits Kafka
    *   offsets only after that). The embedded mode, which can simply run again, passes false
    *   and the file is synced once, on close().
+   * @param plot where each row is added for the plots (a live dashboard shares it).
    */
   constructor(
     readonly path: string,
     private readonly syncEachBatch = true,
+    plot = new PlotData(),
   ) {
+    this.plot = plot;
     if (existsSync(path)) this.recover();
     this.fd = openSync(path, 'a');
-    if (this.points.length === 0 && this.seen.size === 0) {
+    if (this.seen.size === 0) {
       ftruncateSync(this.fd, 0);
       writeSync(this.fd, HEADER);
     }
@@ -104,7 +102,8 @@ export class CsvWriter {
       this.seen.add(cells[col('flow_id')]!);
       const anomaly = Number(cells[col('anomaly')]);
       if (anomaly === -1) this.anomalyRows++;
-      this.points.push({ srcPort: Number(cells[col('src_port')]), dstPort: Number(cells[col('dst_port')]), anomaly });
+      const reasons = cells[col('reasons')];
+      this.plot.add(cells[col('src_ip')]!, Number(cells[col('src_port')]), Number(cells[col('dst_port')]), parseIsoMicros(cells[col('ts_start')]!) ?? 0, anomaly === -1, reasons ? reasons.split('; ') : []);
     }
   }
 
@@ -122,7 +121,7 @@ export class CsvWriter {
       }
       this.seen.add(s.flow.flow_id);
       if (s.anomaly === -1) this.anomalyRows++;
-      this.points.push({ srcPort: s.flow.src_port, dstPort: s.flow.dst_port, anomaly: s.anomaly });
+      this.plot.add(s.flow.src_ip, s.flow.src_port, s.flow.dst_port, s.flow.ts_start, s.anomaly === -1, s.reasons);
       text += csvRow(s);
       onRow?.(s);
       n++;

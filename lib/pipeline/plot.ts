@@ -1,20 +1,30 @@
-// The sink stage's anomaly_plot.png (the sink service and the embedded mode): source vs
-// destination port, green dots normal, red crosses anomalous.
-import { writePortScatter } from '../plot/scatter.ts';
-import type { PortPoint } from './csv.ts';
+// The sink stage's plots (the sink service and the embedded mode): the three PNG files.
+import { join } from 'node:path';
+import type { TopLevelSpec } from 'vega-lite';
+import type { PlotData } from '../plot/data.ts';
+import { renderPng } from '../plot/render.ts';
+import { scatterSpec, timelineSpec, topSourcesSpec } from '../plot/specs.ts';
+import { writeFileAtomic } from '../output/index.ts';
 
 export const PLOT_FILE = 'anomaly_plot.png';
+export const TIMELINE_FILE = 'timeline.png';
+export const TOP_SOURCES_FILE = 'top_sources.png';
+export const PLOT_FILES = [PLOT_FILE, TIMELINE_FILE, TOP_SOURCES_FILE] as const;
 
-export function writePlot(path: string, points: readonly PortPoint[]): void {
-  const n = points.length;
-  const srcPort = new Float64Array(n);
-  const dstPort = new Float64Array(n);
-  const anomaly = new Int8Array(n);
-  for (let i = 0; i < n; i++) {
-    const p = points[i]!;
-    srcPort[i] = p.srcPort;
-    dstPort[i] = p.dstPort;
-    anomaly[i] = p.anomaly;
-  }
-  writePortScatter(path, { srcPort, dstPort, anomaly });
+/** Each plot file with its spec builder. */
+export const PLOTS: ReadonlyArray<[(typeof PLOT_FILES)[number], (d: PlotData) => TopLevelSpec]> = [
+  [PLOT_FILE, scatterSpec],
+  [TIMELINE_FILE, timelineSpec],
+  [TOP_SOURCES_FILE, topSourcesSpec],
+];
+
+/**
+ * Renders every plot and hands it to `write` (the embedded mode stages the files and
+ * renames them into place with the other outputs).
+ */
+export async function writePlots(data: PlotData, write: (file: string, png: Uint8Array) => void, fontFile: string): Promise<void> {
+  for (const [file, spec] of PLOTS) write(file, await renderPng(spec(data), fontFile));
 }
+
+/** Each plot written atomically into `dir` (a reader never sees half a picture): the sink. */
+export const atomicallyInto = (dir: string) => (file: string, png: Uint8Array) => writeFileAtomic(join(dir, file), png);

@@ -13,10 +13,19 @@ export interface SimulationResult {
   truthFile: string;
 }
 
-export async function writeSimulatedPcap(path: string, opts: SimulationOptions): Promise<SimulationResult> {
+/** Every this many packets written, `onProgress` hears of it. */
+const PROGRESS_EVERY = 4096;
+
+export async function writeSimulatedPcap(path: string, opts: SimulationOptions, onProgress?: (written: number, total: number) => void): Promise<SimulationResult> {
   const sim = new Simulation(opts).run();
   const w = createPcapWriter(path);
-  for (const p of sim.packets) w.write(p.ts, p.frame);
+  const total = sim.packets.length;
+  for (let i = 0; i < total; i++) {
+    const p = sim.packets[i]!;
+    w.write(p.ts, p.frame);
+    if (i % PROGRESS_EVERY === 0) onProgress?.(i, total);
+  }
+  onProgress?.(total, total);
   await w.close();
   const truthFile = truthPath(path);
   writeFileSync(truthFile, sim.truth.map((t) => JSON.stringify(t)).join('\n') + (sim.truth.length ? '\n' : ''));
