@@ -36,7 +36,7 @@ export const alertOfScored = (s: ScoredFlow): AlertRow => ({
 });
 
 /** Anomalies and incidents kept for a page that opens late (older ones are in the files). */
-const KEEP_ALERTS = 1000;
+const KEEP_ALERTS = 5000;
 const KEEP_INCIDENTS = 500;
 
 export type FeedEvent = { type: 'anomalies'; rows: AlertRow[] } | { type: 'incidents'; rows: Incident[] } | { type: 'counts'; counts: Counts };
@@ -76,9 +76,9 @@ export class DashboardFeed {
     return { flows: this.plot.flows, anomalies: this.plot.anomalies, incidents: this.incidentCount, sources: this.plot.sources.size };
   }
 
-  /** The page's first load: everything kept so far. */
+  /** The page's first load: everything kept so far, and how much the page keeps (the same). */
   snapshot() {
-    return { counts: this.counts(), anomalies: this.alerts, incidents: this.incidentRows };
+    return { counts: this.counts(), anomalies: this.alerts, incidents: this.incidentRows, keep: { anomalies: KEEP_ALERTS, incidents: KEEP_INCIDENTS } };
   }
 
   /** The same specs the PNG files are drawn from. */

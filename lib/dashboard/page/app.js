@@ -6,7 +6,7 @@ const SEVERITIES = ['low', 'medium', 'high', 'critical'];
 const SHOWN = 200;
 const CHART_REFRESH_MS = 2000;
 
-const state = { anomalies: [], incidents: [], events: 0 };
+const state = { anomalies: [], incidents: [], events: 0, keep: { anomalies: 0, incidents: 0 } };
 const $ = (id) => document.getElementById(id);
 const time = (us) => new Date(us / 1000).toISOString().replace('T', ' ').slice(0, 19);
 const cell = (text, cls) => {
@@ -68,6 +68,7 @@ async function start() {
   const snapshot = await (await fetch(withToken('api/state'))).json();
   state.anomalies = snapshot.anomalies;
   state.incidents = snapshot.incidents;
+  state.keep = snapshot.keep;
   showCounts(snapshot.counts);
   render();
   await refreshCharts();
@@ -76,12 +77,12 @@ async function start() {
   events.onerror = () => ($('status').textContent = 'disconnected (retrying)');
   const received = () => (document.body.dataset.events = String(++state.events));
   events.addEventListener('anomalies', (e) => {
-    state.anomalies = state.anomalies.concat(JSON.parse(e.data)).slice(-1000);
+    state.anomalies = state.anomalies.concat(JSON.parse(e.data)).slice(-state.keep.anomalies);
     received();
     render();
   });
   events.addEventListener('incidents', (e) => {
-    state.incidents = state.incidents.concat(JSON.parse(e.data)).slice(-500);
+    state.incidents = state.incidents.concat(JSON.parse(e.data)).slice(-state.keep.incidents);
     received();
     render();
   });
