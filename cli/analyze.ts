@@ -81,6 +81,8 @@ export interface AnalyzeResult {
   /** Not every packet of the input was scored (damage, a signal): the outputs hold what was. */
   partial: boolean;
   warnings: string[];
+  /** How fast each capture was read: `<baseline|input> <path>: N packets in S s (R pkt/s)`. */
+  reading: string[];
   exitStatus: number;
   files: string[];
 }
@@ -182,6 +184,7 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal, feed?: 
 async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelBytes: Uint8Array | null, warnings: string[], log: ReturnType<typeof createLogger>, stop?: AbortSignal, feed?: DashboardFeed): Promise<AnalyzeResult> {
   // Trainer stage, into the in-memory model store.
   const store = new MemoryModelStore();
+  const reading: string[] = [];
   let baselineFlows = 0;
   let modelId: string;
   let partial = false;
@@ -193,7 +196,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     const path = config.baseline!;
     const progress = new Progress(`baseline ${path}`);
     const stats = await readFlows(path, config, null, (f) => baseline.push(f), { onProgress: progressOf(progress), signal: stop });
-    progress.finish();
+    reading.push(progress.finish());
     if (stats.aborted) throw new InterruptedError(signalOf(stop));
     checkDecodable(stats, '--baseline', path);
     warnings.push(...readWarnings(stats, '--baseline', path));
@@ -260,7 +263,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       const path = config.input;
       const progress = new Progress(`input ${path}`);
       const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressOf(progress), signal: stop });
-      progress.finish();
+      reading.push(progress.finish());
       ({ packets, decoded } = stats);
       drops = dropsOf(stats);
       checkDecodable(stats, '--input', path);
@@ -297,7 +300,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -387,6 +390,7 @@ export function summary(r: AnalyzeResult): string {
         `  ${a.score.toFixed(3)} ${a.severity.padEnd(8)} ${a.src_ip}:${a.src_port} -> ${a.dst_ip}:${a.dst_port} proto ${a.protocol}` +
         (a.reasons.length ? `\n      ${a.reasons.map((x) => x.text).join('; ')}` : ''),
     ),
+    ...r.reading,
     ...r.warnings.map((w) => `warning: ${w}`),
     ...(r.partial ? [`PARTIAL RESULT (${r.stopped}): the outputs hold only what was read before it stopped`] : []),
     `wrote ${r.files.map((f) => join(r.out, f)).join(', ')}`,
@@ -406,7 +410,7 @@ export async function run(argv: string[]): Promise<number> {
           'why it stopped, exit status): a failed run leaves earlier results as they were. SIGINT/SIGTERM stop the reading, score what was ' +
           'read and write outputs marked partial; a second signal exits at once, writing nothing. ' +
           '--serve shows the run live in a browser (counts, the plots, anomalies and incidents as they arrive) and keeps serving ' +
-          'after the run until Ctrl-C. A progress bar (packets/s, ETA) shows on a terminal; otherwise one line per capture read. ' + EXIT_HELP,
+          'after the run until Ctrl-C. A progress bar (packets/s, ETA) shows on a terminal; the report says how fast each capture was read. ' + EXIT_HELP,
         analyzeSpec,
       ),
     );

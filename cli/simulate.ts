@@ -19,7 +19,7 @@ export const simulateSpec = {
 
 export type SimulateConfig = ConfigOf<typeof simulateSpec>;
 
-/** @param progress a bar (terminal) or summary line of the packets written; none for library callers. */
+/** @param progress a bar of the packets written (on a terminal); none for library callers. */
 export async function simulate(c: SimulateConfig, progress?: Progress): Promise<SimulationResult> {
   mkdirSync(dirname(c.out), { recursive: true }); // `--out data/x.pcap` on a fresh clone
   const onProgress = progress ? (done: number, total: number) => progress.update({ done, total, packets: done }) : undefined;
@@ -31,13 +31,14 @@ export async function simulate(c: SimulateConfig, progress?: Progress): Promise<
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(helpText('Usage: nids simulate --out <pcap> [--seed N] [--duration S] [--attacks portscan,synflood,...]', 'Writes a pcap of a small office network: web, DNS, NTP and SSH traffic, plus the attacks asked for, and the ground truth of every attack flow. ' +
-          'A progress bar (packets/s, ETA) shows on a terminal; otherwise one summary line on stderr.', simulateSpec));
+          'A progress bar (packets/s, ETA) shows on a terminal; the report ends with the packets written per second.', simulateSpec));
     return 0;
   }
   try {
     const { config: c } = loadConfig(simulateSpec, argv);
-    const r = await simulate(c, new Progress(`simulate ${c.out}`));
-    process.stdout.write(`wrote ${c.out}: ${r.packets} packets, ~${r.benignFlows} benign flows, ${r.attackFlows} attack flows (truth: ${r.truthFile})\n`);
+    const progress = new Progress(`simulate ${c.out}`);
+    const r = await simulate(c, progress);
+    process.stdout.write(`wrote ${c.out}: ${r.packets} packets, ~${r.benignFlows} benign flows, ${r.attackFlows} attack flows (truth: ${r.truthFile})\n${progress.finish()}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`nids simulate: ${(err as Error).message}\n`);

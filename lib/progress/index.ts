@@ -1,6 +1,7 @@
-// Progress of long work (reading a capture, writing a simulated one) on stderr: a
-// cli-progress bar with packets/s and an ETA when stderr is a terminal, otherwise one
-// summary line when the work ends (a log file or CI output gets no carriage returns).
+// Progress of long work (reading a capture, writing a simulated one): a cli-progress bar on
+// stderr with packets/s and an ETA when stderr is a terminal; otherwise nothing while it
+// runs (a log file or CI output gets no carriage returns) and the command puts the
+// one-line summary finish() returns into its report on stdout, so stderr keeps to errors.
 import { Presets, SingleBar } from 'cli-progress';
 
 export interface ProgressUpdate {
@@ -14,7 +15,7 @@ export class Progress {
   private readonly started = performance.now();
   private bar: SingleBar | null = null;
   private packets = 0;
-  private finished = false;
+  private summary: string | null = null;
 
   constructor(
     private readonly label: string,
@@ -34,16 +35,13 @@ export class Progress {
     } else this.bar.update(done, payload);
   }
 
-  /** Ends the bar, or writes the one-line summary when stderr is not a terminal. */
-  finish(): void {
-    if (this.finished) return;
-    this.finished = true;
-    if (this.bar) {
-      this.bar.stop();
-      return;
-    }
+  /** Ends the bar (if drawn); returns the one-line summary: `<label>: N packets in S s (R pkt/s)`. */
+  finish(): string {
+    if (this.summary !== null) return this.summary;
+    this.bar?.stop();
     const s = (performance.now() - this.started) / 1000;
-    this.stream.write(`${this.label}: ${this.packets.toLocaleString('en-US')} packets in ${s.toFixed(1)} s (${Math.round(this.rate()).toLocaleString('en-US')} pkt/s)\n`);
+    this.summary = `${this.label}: ${this.packets.toLocaleString('en-US')} packets in ${s.toFixed(1)} s (${Math.round(this.rate()).toLocaleString('en-US')} pkt/s)`;
+    return this.summary;
   }
 
   private rate(): number {
