@@ -33,13 +33,14 @@ test('the dashboard shows anomalies and incidents as they arrive, in Chromium', 
   // A model first, so the served run spends its time on the input only.
   await runNids(['analyze', '--baseline', baseline, '--input', baseline, '--out', join(dir, 'model')]);
 
-  // 60 s of traffic at 6x real time: about 10 s of arriving flows to watch.
-  const served = startNids(['analyze', '--model', join(dir, 'model', 'model.nidsm'), '--input', input, '--out', join(dir, 'out'), '--serve', '--dashboard-port', '0', '--replay-speed', '6']);
+  // The browser first (slow to start on a loaded machine), then the run it watches.
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+  const page = await browser.newPage({ viewport: { width: 1500, height: 1800 } });
+  // 60 s of traffic at 3x real time: about 20 s of arriving flows to watch.
+  const served = startNids(['analyze', '--model', join(dir, 'model', 'model.nidsm'), '--input', input, '--out', join(dir, 'out'), '--serve', '--dashboard-port', '0', '--replay-speed', '3']);
   running.push(served);
   const url = await waitFor('the dashboard URL', () => /dashboard: (http:\/\/127\.0\.0\.1:\d+\/)\n/.exec(served.output().stderr)?.[1], 60_000);
 
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
-  const page = await browser.newPage({ viewport: { width: 1500, height: 1800 } });
   const pageErrors: string[] = [];
   page.on('pageerror', (e) => pageErrors.push(e.message));
   await page.goto(url);
