@@ -3,7 +3,7 @@
 # TypeScript is compiled to dist/ at install, as in a clone.
 FROM node:20-bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpcap0.8 libpcap-dev python3 make g++ \
+ && apt-get install -y --no-install-recommends libpcap0.8 libpcap-dev fonts-dejavu-core python3 make g++ \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /opt/nids
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./

@@ -3,9 +3,9 @@
 // settings it names, not the stage code and its libraries (cli/main.ts; start-up in bench cli).
 import { helpText, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { flowSettings, liveCaptureSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, flowSettings, liveCaptureSettings, plotSettings, trainingSettings } from '../lib/config/stages.ts';
 import { CSV_FILE } from '../lib/pipeline/csv.ts';
-import { PLOT_FILE } from '../lib/pipeline/plot.ts';
+import { PLOT_FILES } from '../lib/plot/files.ts';
 import { EXIT_HELP } from './exit.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
@@ -16,11 +16,13 @@ export const analyzeSpec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILES.join(', ')}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
   ...trainingSettings,
+  ...plotSettings,
+  ...dashboardSettings,
   // Quieter than the services: stdout is the report, stderr the progress line.
   logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };
@@ -37,7 +39,9 @@ export function analyzeHelp(): string {
       'Ctrl-C (or --duration), then scores the flows still open; it needs CAP_NET_RAW (root, or setcap on node). ' +
       `Outputs are written under temporary names and renamed into place when complete, with ${RUN_FILE} (input, packets read, ` +
       'why it stopped, exit status): a failed run leaves earlier results as they were. SIGINT/SIGTERM stop the reading, score what was ' +
-      'read and write outputs marked partial; a second signal exits at once, writing nothing. ' + EXIT_HELP,
+      'read and write outputs marked partial; a second signal exits at once, writing nothing. ' +
+      '--serve shows the run live in a browser (counts, the plots, anomalies and incidents as they arrive) and keeps serving ' +
+      'after the run until Ctrl-C. A progress bar (packets/s, ETA) shows on a terminal; the report says how fast each capture was read. ' + EXIT_HELP,
     analyzeSpec,
   );
 }

@@ -1,10 +1,10 @@
 // Embedded mode (like `zeek -r`): the sensor, trainer, scorer and sink stage code in one
 // process, joined by in-process queues and an in-memory model store. No Kafka, registry
-// or Redis. Writes the same CSV and plot as the distributed sink.
+// or Redis. Writes the same CSV and plots as the distributed sink; --serve shows them live.
 import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
-import { trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, trainingSettings } from '../lib/config/stages.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
@@ -14,12 +14,16 @@ import type { Anomaly } from '../lib/avro/records.ts';
 import { DROP_REASONS, lossRate, probeCapture, type CaptureDrops } from '../lib/capture/live.ts';
 import type { LiveFlowStats } from '../lib/flow/from-live.ts';
 import { nowMicros } from '../lib/time/index.ts';
-import { captureFlows, liveCaptureOptions, readFlows, progressReporter, watchCaptureLoss } from '../lib/pipeline/source.ts';
+import { captureFlows, liveCaptureOptions, progressOf, readFlows, watchCaptureLoss } from '../lib/pipeline/source.ts';
+import { Progress } from '../lib/progress/index.ts';
 import { modelMetaOf, trainOnBaseline } from '../lib/pipeline/train.ts';
 import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
-import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
+import { PLOT_FILES, writePlots } from '../lib/pipeline/plot.ts';
+import { alertOfAnomaly, DashboardFeed } from '../lib/dashboard/feed.ts';
+import { startDashboard, type Dashboard } from '../lib/dashboard/server.ts';
+import { PlotData } from '../lib/plot/data.ts';
 import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
 import { MostAnomalous } from '../lib/pipeline/most-anomalous.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
@@ -71,6 +75,8 @@ export interface AnalyzeResult {
   /** Not every packet of the input was scored (damage, a signal): the outputs hold what was. */
   partial: boolean;
   warnings: string[];
+  /** How fast each capture was read: `<baseline|input> <path>: N packets in S s (R pkt/s)`. */
+  reading: string[];
   exitStatus: number;
   files: string[];
 }
@@ -153,7 +159,7 @@ function validate(config: AnalyzeConfig, warnings: string[]): Uint8Array | null 
  *   written, marked partial (a live capture without --duration ends this way normally);
  *   a live capture also ends after --duration.
  */
-export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promise<AnalyzeResult> {
+export async function analyze(config: AnalyzeConfig, stop?: AbortSignal, feed?: DashboardFeed): Promise<AnalyzeResult> {
   const log = createLogger('analyze', config.logLevel);
   const warnings: string[] = [];
   const modelBytes = validate(config, warnings);
@@ -163,15 +169,16 @@ export async function analyze(config: AnalyzeConfig, stop?: AbortSignal): Promis
   // Nothing in --out is touched until here; every file is staged and renamed into place at the end.
   const outputs = new StagedOutputs(config.out);
   try {
-    return await analyzeInto(config, outputs, modelBytes, warnings, log, stop);
+    return await analyzeInto(config, outputs, modelBytes, warnings, log, stop, feed);
   } finally {
     outputs.discard();
   }
 }
 
-async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelBytes: Uint8Array | null, warnings: string[], log: ReturnType<typeof createLogger>, stop?: AbortSignal): Promise<AnalyzeResult> {
+async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelBytes: Uint8Array | null, warnings: string[], log: ReturnType<typeof createLogger>, stop?: AbortSignal, feed?: DashboardFeed): Promise<AnalyzeResult> {
   // Trainer stage, into the in-memory model store.
   const store = new MemoryModelStore();
+  const reading: string[] = [];
   let baselineFlows = 0;
   let modelId: string;
   let partial = false;
@@ -181,7 +188,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   } else {
     const baseline: Flow[] = [];
     const path = config.baseline!;
-    const stats = await readFlows(path, config, null, (f) => baseline.push(f), { onProgress: progressReporter(`baseline ${path}`), signal: stop });
+    const progress = new Progress(`baseline ${path}`);
+    const stats = await readFlows(path, config, null, (f) => baseline.push(f), { onProgress: progressOf(progress), signal: stop });
+    reading.push(progress.finish());
     if (stats.aborted) throw new InterruptedError(signalOf(stop));
     checkDecodable(stats, '--baseline', path);
     warnings.push(...readWarnings(stats, '--baseline', path));
@@ -205,7 +214,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   // Sensor stage -> queue -> scorer + sink stages, into the staged files.
   const queue = new BatchQueue<Flow>(BATCH * 8);
   const csvTmp = outputs.path(CSV_FILE);
-  const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false));
+  const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false, feed?.plot ?? new PlotData()));
   const anomaliesTmp = outputs.path(ANOMALIES_FILE);
   fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
@@ -216,6 +225,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
     incidents.push(...closed);
+    csv.plot.addIncidents(closed);
+    feed?.addIncidents(closed);
   };
   const top = new MostAnomalous(MOST_ANOMALOUS);
   const bySeverity: Record<string, number> = {};
@@ -238,6 +249,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
         top.offer(a);
       }
+      feed?.addAnomalies(written.map(alertOfAnomaly));
       writeIncidents(tracker.add(written));
     }
   })();
@@ -252,7 +264,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   try {
     if (config.input) {
       const path = config.input;
-      const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressReporter(`input ${path}`), signal: stop });
+      const progress = new Progress(`input ${path}`);
+      const stats = await readFlows(path, config, null, (f) => queue.push(f), { drain: () => queue.drain(), onProgress: progressOf(progress), signal: stop });
+      reading.push(progress.finish());
       ({ packets, decoded, evictions: flowEvictions, sourceEvictions } = stats);
       drops = dropsOf(stats);
       checkDecodable(stats, '--input', path);
@@ -295,9 +309,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   else if (signalled && !normalEnd) exitStatus = stopped === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
-  fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
-  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, exitStatus, files };
+  await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
+  const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -404,6 +418,7 @@ export function summary(r: AnalyzeResult): string {
         `  ${a.score.toFixed(3)} ${a.severity.padEnd(8)} ${a.src_ip}:${a.src_port} -> ${a.dst_ip}:${a.dst_port} proto ${a.protocol}` +
         (a.reasons.length ? `\n      ${a.reasons.map((x) => x.text).join('; ')}` : ''),
     ),
+    ...r.reading,
     ...(r.flowEvictions ? [`${r.flowEvictions} flows exported early: --max-flows-open were open`] : []),
     ...(r.sourceEvictions ? [`${r.sourceEvictions} active sources dropped from behaviour tracking (--max-sources reached: a flood of new sources?); their context restarts`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
@@ -431,10 +446,25 @@ export async function run(argv: string[]): Promise<number> {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  let dashboard: Dashboard | null = null;
   try {
     const { config } = loadConfig(analyzeSpec, argv);
-    const result = await analyze(config, stop.signal);
+    const feed = config.serve ? new DashboardFeed(new PlotData()) : undefined;
+    if (feed) {
+      dashboard = await startDashboard(feed, pick(dashboardSettings, config));
+      process.stderr.write(`dashboard: ${dashboard.url}\n`);
+    }
+    const result = await analyze(config, stop.signal, feed);
     process.stdout.write(summary(result));
+    if (dashboard && !stop.signal.aborted) {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      process.stderr.write(`dashboard: the run is done; still serving ${dashboard.url} until Ctrl-C\n`);
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+    }
     return result.exitStatus;
   } catch (err) {
     if (err instanceof InterruptedError) {
@@ -447,5 +477,6 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    await dashboard?.close();
   }
 }

@@ -5,6 +5,7 @@ import { dirname } from 'node:path';
 import { ConfigError, helpText, isoTime, loadConfig, num, str, subsetOf, type ConfigOf } from '../lib/config/index.ts';
 import { ATTACKS } from '../lib/sim/scenario.ts';
 import { writeSimulatedPcap, type SimulationResult } from '../lib/sim/pcap.ts';
+import { Progress } from '../lib/progress/index.ts';
 
 export const simulateSpec = {
   out: str({ flag: 'out', env: 'NIDS_SIMULATE_OUT', metavar: 'pcap', help: 'pcap file to write (the truth goes to <pcap>.truth.jsonl).' }),
@@ -18,20 +19,26 @@ export const simulateSpec = {
 
 export type SimulateConfig = ConfigOf<typeof simulateSpec>;
 
-export function simulate(c: SimulateConfig): Promise<SimulationResult> {
+/** @param progress a bar of the packets written (on a terminal); none for library callers. */
+export async function simulate(c: SimulateConfig, progress?: Progress): Promise<SimulationResult> {
   mkdirSync(dirname(c.out), { recursive: true }); // `--out data/x.pcap` on a fresh clone
-  return writeSimulatedPcap(c.out, { seed: c.seed, durationS: c.duration, startMicros: c.start, hosts: c.hosts, flowsPerSecond: c.rate, attacks: c.attacks });
+  const onProgress = progress ? (p: { packets: number; done: number; total: number }) => progress.update(p) : undefined;
+  const r = await writeSimulatedPcap(c.out, { seed: c.seed, durationS: c.duration, startMicros: c.start, hosts: c.hosts, flowsPerSecond: c.rate, attacks: c.attacks }, onProgress);
+  progress?.finish();
+  return r;
 }
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText('Usage: nids simulate --out <pcap> [--seed N] [--duration S] [--attacks portscan,synflood,...]', 'Writes a pcap of a small office network: web, DNS, NTP and SSH traffic, plus the attacks asked for, and the ground truth of every attack flow.', simulateSpec));
+    process.stdout.write(helpText('Usage: nids simulate --out <pcap> [--seed N] [--duration S] [--attacks portscan,synflood,...]', 'Writes a pcap of a small office network: web, DNS, NTP and SSH traffic, plus the attacks asked for, and the ground truth of every attack flow. ' +
+          'A progress bar (packets/s, ETA) shows on a terminal; the report ends with the packets written per second.', simulateSpec));
     return 0;
   }
   try {
     const { config: c } = loadConfig(simulateSpec, argv);
-    const r = await simulate(c);
-    process.stdout.write(`wrote ${c.out}: ${r.packets} packets, ~${r.benignFlows} benign flows, ${r.attackFlows} attack flows (truth: ${r.truthFile})\n`);
+    const progress = new Progress(`simulate ${c.out}`);
+    const r = await simulate(c, progress);
+    process.stdout.write(`wrote ${c.out}: ${r.packets} packets, ~${r.benignFlows} benign flows, ${r.attackFlows} attack flows (truth: ${r.truthFile})\n${progress.finish()}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`nids simulate: ${(err as Error).message}\n`);

@@ -39,5 +39,7 @@ for (const dir of ['lib', 'services', 'cli']) {
 for (const entry of ['schemas', 'scripts', 'package.json']) {
   if (existsSync(join(REPO, entry))) symlinkSync(join('..', entry), join(DIST, entry));
 }
+// The dashboard's page (HTML and browser JavaScript) is served as it is: linked, so an edit shows at once.
+symlinkSync(join('..', '..', '..', 'lib', 'dashboard', 'page'), join(DIST, 'lib', 'dashboard', 'page'));
 writeFileSync(join(DIST, '.built'), `${new Date().toISOString()}\n`);
 process.stdout.write(`nids build: dist/ ready\n`);

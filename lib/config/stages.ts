@@ -2,7 +2,7 @@
 // benchmarks and the libraries behind them: the one place their defaults are written.
 // FlowTable and Detector.train take their defaults from here, so a stage run with no
 // options (a benchmark, a test) behaves as the product does.
-import { bool, defaultsOf, list, num, oneOf, optionalStr, type ConfigOf, type Setting } from './index.ts';
+import { bool, defaultsOf, list, num, oneOf, optionalStr, str, type ConfigOf, type Setting } from './index.ts';
 
 /** The sensor stage: packets -> flows (lib/flow/table.ts). */
 export const flowSettings = {
@@ -64,3 +64,17 @@ export const TRAINING_DEFAULTS: TrainingSettings = defaultsOf(trainingSettings);
 
 /** Whether a newly stored model becomes the active one (trainer, nids model import). */
 export const promoteSetting = bool({ flag: 'promote', env: 'NIDS_PROMOTE', default: true, help: 'Make the new model active (--no-promote: store only).' });
+
+/** The sink stage's plots (lib/plot/), in the sink service and the embedded mode. */
+export const plotSettings = {
+  plotFont: str({ flag: 'plot-font', env: 'NIDS_PLOT_FONT', default: '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf', metavar: 'ttf', help: "Font file the PNG plots' text is drawn with (Debian's fonts-dejavu-core); if missing, a system sans-serif." }),
+};
+
+/** The live dashboard (lib/dashboard/), served by the sink and by `nids analyze --serve`. */
+export const dashboardSettings = {
+  serve: bool({ flag: 'serve', env: 'NIDS_SERVE', default: false, help: 'Serve the live dashboard (counts, plots, anomalies and incidents as they arrive); the URL is printed.' }),
+  dashboardHost: str({ flag: 'dashboard-host', env: 'NIDS_DASHBOARD_HOST', default: '127.0.0.1', help: 'Address the dashboard binds to; beyond loopback it needs --dashboard-token.' }),
+  dashboardPort: num({ flag: 'dashboard-port', env: 'NIDS_DASHBOARD_PORT', default: 8787, integer: true, min: 0, max: 65535, help: 'Port of the dashboard (0 = pick a free port; the URL is printed).' }),
+  dashboardToken: optionalStr({ flag: 'dashboard-token', env: 'NIDS_DASHBOARD_TOKEN', metavar: 'secret', secret: true, help: 'Token the dashboard asks for (?token= in the URL, or Authorization: Bearer); required to bind beyond loopback.' }),
+};
+export type DashboardSettings = ConfigOf<typeof dashboardSettings>;

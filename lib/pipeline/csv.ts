@@ -4,8 +4,9 @@
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 import type { ScoredFlow } from '../avro/records.ts';
-import { formatIsoMicros } from '../time/index.ts';
+import { formatIsoMicros, parseIsoMicros } from '../time/index.ts';
 import { FlowIdSet } from './flow-id-set.ts';
+import { PlotData } from '../plot/data.ts';
 
 export const CSV_FILE = 'five_tuple_with_anomaly.csv';
 
@@ -53,47 +54,11 @@ export function parseCsvLine(line: string): string[] {
   return out;
 }
 
-/**
- * Every row's ports and label, for the plot, in growing typed columns: a flood's millions
- * of rows cost 5 bytes each, not an object each.
- */
-export class PortColumns {
-  private src = new Uint16Array(1024);
-  private dst = new Uint16Array(1024);
-  private label = new Int8Array(1024);
-  length = 0;
-
-  push(srcPort: number, dstPort: number, anomaly: number): void {
-    if (this.length === this.src.length) {
-      const n = this.length * 2;
-      const grow = <T extends Uint16Array | Int8Array>(a: T, b: T): T => (b.set(a), b);
-      this.src = grow(this.src, new Uint16Array(n));
-      this.dst = grow(this.dst, new Uint16Array(n));
-      this.label = grow(this.label, new Int8Array(n));
-    }
-    this.src[this.length] = srcPort;
-    this.dst[this.length] = dstPort;
-    this.label[this.length++] = anomaly;
-  }
-
-  get srcPort(): Uint16Array {
-    return this.src.subarray(0, this.length);
-  }
-
-  get dstPort(): Uint16Array {
-    return this.dst.subarray(0, this.length);
-  }
-
-  get anomaly(): Int8Array {
-    return this.label.subarray(0, this.length);
-  }
-}
-
 export class CsvWriter {
   private fd: number;
   private readonly seen = new FlowIdSet();
-  /** Every row's ports and label, for the plot; restored from the file on open. */
-  readonly points = new PortColumns();
+  /** What the plots draw of every row (bounded); restored from the file on open. */
+  readonly plot: PlotData;
   rowsWritten = 0;
   anomalyRows = 0;
   duplicatesDropped = 0;
@@ -102,14 +67,17 @@ export class CsvWriter {
    * @param syncEachBatch fsync before write() returns (the sink service: it commits Kafka
    *   offsets only after that). The embedded mode, which can simply run again, passes false
    *   and the file is synced once, on close().
+   * @param plot where each row is added for the plots (a live dashboard shares it).
    */
   constructor(
     readonly path: string,
     private readonly syncEachBatch = true,
+    plot = new PlotData(),
   ) {
+    this.plot = plot;
     if (existsSync(path)) this.recover();
     this.fd = openSync(path, 'a');
-    if (this.points.length === 0 && this.seen.size === 0) {
+    if (this.seen.size === 0) {
       ftruncateSync(this.fd, 0);
       writeSync(this.fd, HEADER);
     }
@@ -135,7 +103,8 @@ export class CsvWriter {
       this.seen.add(cells[col('flow_id')]!);
       const anomaly = Number(cells[col('anomaly')]);
       if (anomaly === -1) this.anomalyRows++;
-      this.points.push(Number(cells[col('src_port')]), Number(cells[col('dst_port')]), anomaly);
+      const reasons = cells[col('reasons')];
+      this.plot.add(cells[col('src_ip')]!, Number(cells[col('src_port')]), Number(cells[col('dst_port')]), parseIsoMicros(cells[col('ts_start')]!) ?? 0, anomaly === -1, reasons ? reasons.split('; ') : []);
     }
   }
 
@@ -152,7 +121,7 @@ export class CsvWriter {
         continue;
       }
       if (s.anomaly === -1) this.anomalyRows++;
-      this.points.push(s.flow.src_port, s.flow.dst_port, s.anomaly);
+      this.plot.add(s.flow.src_ip, s.flow.src_port, s.flow.dst_port, s.flow.ts_start, s.anomaly === -1, s.reasons);
       text += csvRow(s);
       onRow?.(s);
       n++;

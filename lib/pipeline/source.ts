@@ -1,6 +1,6 @@
 // The sensor stage, shared by the sensor service and the embedded mode: a capture file or
 // a live interface through the decoder and flow table into flows, with the table's
-// counters exported as Prometheus metrics and a progress line on a TTY.
+// counters exported as Prometheus metrics.
 import type { FlowSettings, LiveCaptureSettings } from '../config/stages.ts';
 import { flowsFromPcap, type PcapFlowStats } from '../flow/from-pcap.ts';
 import { LiveFlows } from '../flow/from-live.ts';
@@ -8,6 +8,7 @@ import { DROP_REASONS, lossRate, type LiveCapture, type LiveCaptureOptions, type
 import type { Flow } from '../flow/record.ts';
 import { Counter, Gauge, type Registry } from '../metrics/index.ts';
 import type { FlowTable } from '../flow/table.ts';
+import type { Progress } from '../progress/index.ts';
 
 /** The flow table's settings plus the name written into every flow. */
 export type SourceSettings = FlowSettings & { sensorId: string };
@@ -164,20 +165,5 @@ function exportTableMetrics(table: FlowTable, registry: Registry): void {
   new Gauge({ name: 'nids_sensor_source_evictions', help: 'Active sources whose behaviour state was dropped at --max-sources (ctx_* and host statistics restart for them)', registers: reg, collect() { this.set(table.stats().sourceEvictions); } });
 }
 
-/** A progress line on stderr when it is a terminal: rate, counts, ETA. */
-export function progressReporter(label: string): ReadFlowsOptions['onProgress'] {
-  if (!process.stderr.isTTY) return undefined;
-  const started = performance.now();
-  let last = 0;
-  return ({ bytesRead, totalBytes, packets }) => {
-    const now = performance.now();
-    const done = totalBytes > 0 && bytesRead >= totalBytes;
-    if (now - last < 250 && !done) return;
-    last = now;
-    const s = (now - started) / 1000;
-    const pct = totalBytes > 0 ? (100 * bytesRead) / totalBytes : 0;
-    const rate = s > 0 ? packets / s : 0;
-    const eta = rate > 0 && pct > 0 ? s * (100 / pct - 1) : 0;
-    process.stderr.write(`\r${label}: ${pct.toFixed(1)}%  ${packets.toLocaleString()} packets  ${Math.round(rate).toLocaleString()} pkt/s  ETA ${eta.toFixed(0)} s   ${done ? '\n' : ''}`);
-  };
-}
+/** The reader's progress into a Progress (bar or summary line, lib/progress/). */
+export const progressOf = (p: Progress): NonNullable<ReadFlowsOptions['onProgress']> => ({ bytesRead, totalBytes, packets }) => p.update({ done: bytesRead, total: totalBytes, packets });

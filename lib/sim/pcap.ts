@@ -14,14 +14,31 @@ export interface SimulationResult {
   truthFile: string;
 }
 
-export async function writeSimulatedPcap(path: string, opts: SimulationOptions): Promise<SimulationResult> {
+/** Every this many packets written, `onProgress` hears of it. */
+const PROGRESS_EVERY = 4096;
+
+/**
+ * @param onProgress hears, every few thousand packets, how many were written and how far
+ * into the simulated time the simulation is (`done` of `total` microseconds): the total
+ * packet count is not known before the end, the duration is.
+ */
+export async function writeSimulatedPcap(
+  path: string,
+  opts: SimulationOptions,
+  onProgress?: (p: { packets: number; done: number; total: number }) => void,
+): Promise<SimulationResult> {
   const w = createPcapWriter(path);
+  const total = opts.durationS * 1e6;
   let sim: Simulation;
   try {
-    sim = new Simulation(opts).stream((ts, frame) => w.write(ts, frame));
+    sim = new Simulation(opts).stream((ts, frame) => {
+      w.write(ts, frame);
+      if (onProgress && w.packets % PROGRESS_EVERY === 0) onProgress({ packets: w.packets, done: Math.min(total, Math.max(0, ts - opts.startMicros)), total });
+    });
   } finally {
     await w.close();
   }
+  onProgress?.({ packets: w.packets, done: total, total });
   const truthFile = truthPath(path);
   writeFileSync(truthFile, sim.truth.map((t) => JSON.stringify(t)).join('\n') + (sim.truth.length ? '\n' : ''));
   return { packets: w.packets, benignFlows: sim.benignFlows, attackFlows: sim.truth.length, truthFile };

@@ -23,7 +23,8 @@ import { Counter, Histogram } from '../../lib/metrics/index.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { FlowPublisher } from './publisher.ts';
 import { flowSettings, liveCaptureSettings } from '../../lib/config/stages.ts';
-import { captureFlows, liveCaptureOptions, readFlows, progressReporter, watchCaptureLoss } from '../../lib/pipeline/source.ts';
+import { captureFlows, liveCaptureOptions, progressOf, readFlows, watchCaptureLoss } from '../../lib/pipeline/source.ts';
+import { Progress } from '../../lib/progress/index.ts';
 import { probeCapture } from '../../lib/capture/live.ts';
 
 const spec = {
@@ -127,11 +128,14 @@ export const sensorService: ServiceDef<typeof spec> = {
       // A signal stops the reading; the flows read so far are exported and acknowledged.
       const stop = new AbortController();
       void stopped.then((signal) => stop.abort(signal));
+      // A bar on a terminal only: otherwise stderr is the JSON log, which says the same at the end.
+      const progress = process.stderr.isTTY ? new Progress(config.input) : null;
       const stats = await readFlows(config.input, config, metrics.registry, (f) => publisher.push(f), {
         drain: () => publisher.drain(),
-        onProgress: progressReporter(config.input),
+        onProgress: progress ? progressOf(progress) : undefined,
         signal: stop.signal,
       });
+      progress?.finish();
       await publisher.flush();
       if (stats.damage) log.warn({ damage: stats.damage, packets: stats.packets }, `${config.input}: damaged: ${stats.damage.reason}; stopped there, the ${stats.packets} packets before it were published`);
       if (stats.truncatedRecords) log.warn({ offset: stats.truncatedAt, packets: stats.packets }, `${config.input}: the last record is cut short at offset ${stats.truncatedAt}`);

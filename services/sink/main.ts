@@ -1,22 +1,27 @@
-// The sink service: scored flows -> five_tuple_with_anomaly.csv and anomaly_plot.png.
-// Offsets are committed only after rows are fsynced; the CSV drops flow_ids it already
-// holds, so a crash and replay neither loses nor duplicates a row.
+// The sink service: scored flows -> five_tuple_with_anomaly.csv and the plots, and with
+// --serve the live dashboard. Offsets are committed only after rows are fsynced; the CSV
+// drops flow_ids it already holds, so a crash and replay neither loses nor duplicates a row.
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
-import { num, str } from '../../lib/config/index.ts';
+import { num, pick, str } from '../../lib/config/index.ts';
 import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
+import { dashboardSettings, plotSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
 import { createKafka, createProducer, runStage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge } from '../../lib/metrics/index.ts';
 import type { ScoredFlow } from '../../lib/avro/records.ts';
 import { CsvWriter, CSV_FILE } from '../../lib/pipeline/csv.ts';
-import { PLOT_FILE, writePlot } from '../../lib/pipeline/plot.ts';
+import { atomicallyInto, PLOT_FILES, writePlots } from '../../lib/pipeline/plot.ts';
+import { alertOfScored, DashboardFeed, type AlertRow } from '../../lib/dashboard/feed.ts';
+import { startDashboard, type Dashboard } from '../../lib/dashboard/server.ts';
 
 const spec = {
-  out: str({ flag: 'out', env: 'NIDS_SINK_OUT', default: 'out/sink', metavar: 'dir', help: `Folder of ${CSV_FILE} and ${PLOT_FILE}.` }),
+  out: str({ flag: 'out', env: 'NIDS_SINK_OUT', default: 'out/sink', metavar: 'dir', help: `Folder of ${CSV_FILE} and the plots (${PLOT_FILES.join(', ')}).` }),
   groupId: str({ flag: 'group-id', env: 'NIDS_SINK_GROUP', default: 'nids-sink', help: 'Kafka consumer group (one per output folder).' }),
   plotEveryS: num({ flag: 'plot-every', env: 'NIDS_SINK_PLOT_EVERY_S', default: 10, min: 1, help: 'Seconds between plot refreshes while rows arrive.' }),
+  ...plotSettings,
+  ...dashboardSettings,
   ...kafkaSettings,
   scoredTopic: topicSettings.scoredTopic,
   dlqTopic: topicSettings.dlqTopic,
@@ -24,26 +29,42 @@ const spec = {
 
 export const sinkService: ServiceDef<typeof spec> = {
   name: 'sink',
-  usage: 'Usage: nids sink [--out <dir>] [options]',
-  description: `Consumes scored flows and writes ${CSV_FILE} (anomaly 1 normal / -1 anomalous) and ${PLOT_FILE}.`,
+  usage: 'Usage: nids sink [--out <dir>] [--serve] [options]',
+  description: `Consumes scored flows and writes ${CSV_FILE} (anomaly 1 normal / -1 anomalous) and the plots ${PLOT_FILES.join(', ')}; --serve also serves the live dashboard.`,
   spec,
   async main({ config, log, metrics, stopped }) {
     const rows = new Counter({ name: 'nids_sink_rows_written_total', help: 'CSV rows written', registers: [metrics.registry] });
     const dups = new Counter({ name: 'nids_sink_duplicates_dropped_total', help: 'Replayed flows already in the CSV', registers: [metrics.registry] });
     const dlq = new Counter({ name: 'nids_sink_dead_letters_total', help: 'Records sent to the DLQ', registers: [metrics.registry] });
     const anomalies = new Gauge({ name: 'nids_sink_anomalies', help: 'Anomalous rows in the CSV', registers: [metrics.registry] });
+    const plotFailures = new Counter({ name: 'nids_sink_plot_failures_total', help: 'Plot refreshes that failed (logged)', registers: [metrics.registry] });
 
     mkdirSync(config.out, { recursive: true });
     const csv = new CsvWriter(join(config.out, CSV_FILE));
-    log.info({ path: csv.path, existingRows: csv.points.length }, 'CSV open');
+    log.info({ path: csv.path, existingRows: csv.plot.flows }, 'CSV open');
     anomalies.set(csv.anomalyRows);
-    const plotPath = join(config.out, PLOT_FILE);
     let plotted = -1;
-    const refreshPlot = () => {
-      if (plotted === csv.points.length) return;
-      writePlot(plotPath, csv.points);
-      plotted = csv.points.length;
+    let plotting: Promise<void> | null = null;
+    // One render at a time; a refresh while one runs is skipped (the next tick draws it).
+    const refreshPlots = (): Promise<void> => {
+      if (plotting || plotted === csv.plot.flows) return plotting ?? Promise.resolve();
+      const rowsNow = csv.plot.flows;
+      plotting = writePlots(csv.plot, atomicallyInto(config.out), config.plotFont)
+        .then(() => void (plotted = rowsNow))
+        .catch((err: unknown) => {
+          plotFailures.inc();
+          log.error({ err }, 'plot refresh failed; the CSV is unaffected');
+        })
+        .finally(() => (plotting = null));
+      return plotting;
     };
+
+    const feed = new DashboardFeed(csv.plot);
+    let dashboard: Dashboard | null = null;
+    if (config.serve) {
+      dashboard = await startDashboard(feed, pick(dashboardSettings, config));
+      log.info({ url: dashboard.url.replace(/token=[^&]*/, 'token=[redacted]') }, 'dashboard serving');
+    }
 
     const codec = await AvroCodec.forTopic<ScoredFlow>(connectRegistry(config.registry), config.scoredTopic, 'scoredFlow');
     const kafka = createKafka(config.brokers, `${config.clientId}-sink`, log);
@@ -51,15 +72,19 @@ export const sinkService: ServiceDef<typeof spec> = {
     const consumer = kafka.consumer({ groupId: config.groupId });
     await consumer.connect();
     await consumer.subscribe({ topic: config.scoredTopic, fromBeginning: true });
-    const timer = setInterval(refreshPlot, config.plotEveryS * 1000);
+    const timer = setInterval(() => void refreshPlots(), config.plotEveryS * 1000);
     try {
       const stage = { decode: (v: Buffer | null) => codec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlq };
       await runStage<ScoredFlow>(consumer, producer, stage, (batch) => {
         const before = csv.duplicatesDropped;
-        const n = csv.write(batch);
+        const alerts: AlertRow[] = [];
+        const n = csv.write(batch, (s) => {
+          if (s.anomaly === -1) alerts.push(alertOfScored(s));
+        });
         rows.inc(n);
         dups.inc(csv.duplicatesDropped - before);
         anomalies.set(csv.anomalyRows);
+        feed.addAnomalies(alerts);
         return new Map();
       });
       metrics.setReady(true);
@@ -68,9 +93,11 @@ export const sinkService: ServiceDef<typeof spec> = {
       clearInterval(timer);
       await consumer.disconnect();
       await producer.disconnect();
-      refreshPlot();
+      await plotting;
+      await refreshPlots();
+      await dashboard?.close();
       csv.close();
-      log.info({ rows: csv.points.length, duplicatesDropped: csv.duplicatesDropped, plot: plotPath }, 'CSV and plot final');
+      log.info({ rows: csv.plot.flows, duplicatesDropped: csv.duplicatesDropped, plots: PLOT_FILES }, 'CSV and plots final');
     }
     return 0;
   },

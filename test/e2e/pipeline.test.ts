@@ -11,8 +11,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Anomaly } from '../../lib/avro/records.ts';
-import { CSV_FILE } from '../../lib/pipeline/csv.ts';
-import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
+import { CSV_COLUMNS, CSV_FILE } from '../../lib/pipeline/csv.ts';
+import { PLOT_FILES } from '../../lib/pipeline/plot.ts';
+import { PNG } from 'pngjs';
 import { ANOMALIES_FILE } from '../../cli/analyze.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
@@ -62,7 +63,8 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   const distOut = join(dir, 'distributed');
   const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
     '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
-  const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--dlq-topic', topics.dlq]);
+  // With its live dashboard (info logs: the URL is logged).
+  const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--dlq-topic', topics.dlq, '--serve', '--dashboard-port', '0', '--log-level', 'info']);
   running.push(scorer, sink);
   await runNids(['sensor', ...common, '--input', inputPcap, '--flows-topic', topics.flows, '--sensor-id', 'e2e-sensor']);
 
@@ -72,12 +74,17 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
     const path = join(distOut, CSV_FILE);
     return existsSync(path) && csvBody(path).length >= expectedRows.length ? true : undefined;
   }, 90_000);
+  // The sink's dashboard counts what its CSV holds.
+  const dashboard = await waitFor('the sink dashboard URL', () => /"url":"(http:[^"]+)"/.exec(sink.output().stderr)?.[1]);
+  const state = (await (await fetch(`${dashboard}api/state`)).json()) as { counts: { flows: number; anomalies: number }; anomalies: { flow_id: string }[] };
+  const anomalousRows = expectedRows.filter((r) => r.split(',')[CSV_COLUMNS.indexOf('anomaly')] === '-1').length;
+  assert.deepEqual([state.counts.flows, state.counts.anomalies, state.anomalies.length], [expectedRows.length, anomalousRows, anomalousRows]);
   const [s1, s2] = await Promise.all([sink.stop(), scorer.stop()]);
   assert.equal(s1.code, 0, s1.stderr);
   assert.equal(s2.code, 0, s2.stderr);
 
   assert.deepEqual(csvBody(join(distOut, CSV_FILE)), expectedRows, 'distributed CSV rows must equal the embedded ones');
-  assert.ok(existsSync(join(distOut, PLOT_FILE)), 'the sink writes the plot on shutdown');
+  for (const file of PLOT_FILES) assert.ok(PNG.sync.read(readFileSync(join(distOut, file))).width > 500, `the sink writes ${file} on shutdown`);
 
   const embeddedAnomalies = readFileSync(join(embeddedOut, ANOMALIES_FILE), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Anomaly);
   assert.ok(embeddedAnomalies.length > 0, 'the attacks must raise anomalies');

@@ -46,11 +46,15 @@ test('writes a header and one row per flow, anomaly 1 / -1, quoting reasons', ()
 test('a replay after restart duplicates nothing, and a torn last line is repaired', () => {
   const path = join(mkdtempSync(join(tmpdir(), 'nids-csv-')), 'out.csv');
   const w1 = new CsvWriter(path);
-  w1.write([scored('a', 1), scored('b', -1)]);
+  w1.write([scored('a', 1), scored('b', -1, ['dst port 4444, rare'])]);
   w1.close();
   appendFileSync(path, 'c,2023-11-14T22:1'); // crash in the middle of a row
   const w2 = new CsvWriter(path);
-  assert.equal(w2.points.length, 2);
+  // The plots' data is restored from the rows: counts, port pairs, the source and its reason.
+  assert.equal(w2.plot.flows, 2);
+  assert.equal(w2.plot.anomalies, 1);
+  assert.deepEqual([...w2.plot.anomalousPairs.keys()], [(40000 + 1) * 65536 + 4444]);
+  assert.deepEqual(w2.plot.topSources(5, 3).map((s) => s.reasons), [['dst port 4444, rare']]);
   assert.equal(w2.anomalyRows, 1);
   assert.equal(w2.write([scored('a', 1), scored('b', -1), scored('c', 1)]), 1);
   assert.equal(w2.duplicatesDropped, 2);
