@@ -5,7 +5,8 @@ import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { ConfigError, helpText, loadConfig, num, optionalStr, pick, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { flowSettings, liveCaptureSettings, trainingSettings } from '../lib/config/stages.ts';
+import { flowSettings, liveCaptureSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
+import { ECS_FILE, ecsOfAnomaly, ecsOfIncident, type EcsAlert } from '../lib/siem/ecs.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
@@ -20,14 +21,14 @@ import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../lib/pipeline/score.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILE, writePlot } from '../lib/pipeline/plot.ts';
-import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
+import { IncidentTracker, INCIDENTS_FILE, latestEnd, type Incident } from '../lib/pipeline/incidents.ts';
+export { INCIDENTS_FILE };
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
 import { checkCaptureFile } from '../lib/pcap/reader.ts';
 import { EXIT, EXIT_HELP, exitCodeOf, signalExit } from './exit.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
-export const INCIDENTS_FILE = 'incidents.jsonl';
 export const MODEL_FILE = 'model.nidsm';
 const SCOPE = 'default';
 const BATCH = 512;
@@ -37,11 +38,12 @@ export const analyzeSpec = {
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILE}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${ECS_FILE} (--ecs), ${MODEL_FILE}, run.json.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
   ...trainingSettings,
+  ...siemSettings,
   // Quieter than the services: stdout is the report, stderr the progress line.
   logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };
@@ -214,11 +216,17 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
   fsCall(join(config.out, INCIDENTS_FILE), () => writeFileSync(incidentsTmp, ''));
+  const ecsTmp = config.ecs ? outputs.path(ECS_FILE) : null;
+  if (ecsTmp) fsCall(join(config.out, ECS_FILE), () => writeFileSync(ecsTmp, ''));
+  const writeEcs = (alerts: EcsAlert[]) => {
+    if (ecsTmp && alerts.length > 0) fsCall(join(config.out, ECS_FILE), () => appendFileSync(ecsTmp, alerts.map((e) => JSON.stringify(e) + '\n').join('')));
+  };
   const tracker = new IncidentTracker();
   const incidents: Incident[] = [];
   const writeIncidents = (closed: Incident[]) => {
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
+    writeEcs(closed.map(ecsOfIncident));
     incidents.push(...closed);
   };
   const anomalies: Anomaly[] = [];
@@ -235,8 +243,9 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         if (a) written.push(a);
       });
       if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
+      writeEcs(written.map(ecsOfAnomaly));
       anomalies.push(...written);
-      writeIncidents(tracker.add(written));
+      writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
     }
   })();
   let stopped: StopReason = 'end of input';
@@ -267,7 +276,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     await consume.catch((err: unknown) => (failure ??= err));
     try {
       csv.close();
-      writeIncidents(tracker.flush());
+      writeIncidents(tracker.flush(nowMicros()));
     } catch (err) {
       failure ??= err;
     }
@@ -283,7 +292,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   fsCall(join(config.out, PLOT_FILE), () => writePlot(outputs.path(PLOT_FILE), csv.points));
-  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
+  const files = [CSV_FILE, PLOT_FILE, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
   const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, incidents, duplicates, packets, decoded, drops, stopped, partial, warnings, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
