@@ -9,6 +9,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
 import type { Anomaly, Incident } from '../../lib/avro/records.ts';
 import { CSV_FILE } from '../../lib/pipeline/csv.ts';
@@ -62,11 +64,25 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   const trained = await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
   assert.equal(trained.stdout.trim(), embeddedModel, 'the trainer must fit the same model as the embedded mode');
 
+  // The sink's webhook: a local receiver that records what it is sent.
+  const hooks: { kind: string; source: string; behaviour: string; severity: string }[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body) as (typeof hooks)[number]);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  after(() => new Promise((r) => receiver.close(r)));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+
   const distOut = join(dir, 'distributed');
   const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
     '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq]);
   const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored,
-    '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq, '--ecs']);
+    '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq, '--ecs', '--webhook-url', hookUrl, '--alert-severity', 'high']);
   running.push(scorer, sink);
   await runNids(['sensor', ...common, '--input', inputPcap, '--flows-topic', topics.flows, '--sensor-id', 'e2e-sensor']);
 
@@ -114,6 +130,14 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   assert.equal(ecs.filter((e) => e.event.dataset === 'nids.anomaly').length, embeddedAnomalies.length);
   assert.equal(ecs.filter((e) => e.event.dataset === 'nids.incident').length, 2 * embeddedIncidents.length);
   assert.ok(ecs.every((e) => e.event.kind === 'alert'));
+
+  // Webhook: high and critical only, one alert per (kind, source, behaviour) in the 5-minute window.
+  const expectedHigh = embeddedAnomalies.filter((a) => a.severity === 'high' || a.severity === 'critical');
+  assert.ok(expectedHigh.length > 0 && hooks.length > 0, 'high-severity anomalies reach the webhook');
+  assert.ok(hooks.every((h) => h.severity === 'high' || h.severity === 'critical'));
+  const keys = hooks.map((h) => `${h.kind}|${h.source}|${h.behaviour}`);
+  assert.equal(new Set(keys).size, keys.length, 'no duplicate alert');
+  assert.ok(hooks.length < expectedHigh.length, `${hooks.length} alerts for ${expectedHigh.length} high-severity anomalies: de-duplicated`);
 });
 
 const jsonLines = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
