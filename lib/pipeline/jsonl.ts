@@ -1,8 +1,9 @@
 // A JSON-lines output of the sink (incidents.jsonl, alerts.ecs.ndjson): each record
 // written once per id, like the CSV. On open the ids of the lines already there are
-// loaded, so a replay after a crash (at-least-once delivery) appends nothing twice; a torn
-// last line is cut off and its record written again on replay.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+// loaded, so a replay after a crash (at-least-once delivery) appends nothing twice
+// (append-file.ts cuts a torn last line off).
+import { closeSync, fsyncSync, openSync } from 'node:fs';
+import { appendLines, readCompleteLines } from './append-file.ts';
 
 export class JsonlWriter<T> {
   private readonly fd: number;
@@ -19,28 +20,19 @@ export class JsonlWriter<T> {
     private readonly idOf: (record: T) => string,
     private readonly syncEachBatch = true,
   ) {
-    if (existsSync(path)) this.recover();
+    this.recover();
     this.fd = openSync(path, 'a');
   }
 
   private recover(): void {
-    const text = readFileSync(this.path, 'utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    if (complete < text.length) {
-      const fd = openSync(this.path, 'r+');
-      ftruncateSync(fd, Buffer.byteLength(text.slice(0, complete)));
-      closeSync(fd);
-    }
-    let n = 0;
-    for (const line of text.slice(0, complete).split('\n')) {
-      n++;
-      if (!line) continue;
+    readCompleteLines(this.path).forEach((line, i) => {
+      if (!line) return;
       try {
         this.seen.add(this.idOf(JSON.parse(line) as T));
       } catch {
-        throw new Error(`${this.path}:${n}: not a JSON line of nids; move the file away or choose another --out`);
+        throw new Error(`${this.path}:${i + 1}: not a JSON line of nids; move the file away or choose another --out`);
       }
-    }
+    });
   }
 
   /** Appends the records whose id was not written before; durable when it returns (syncEachBatch). */
@@ -57,10 +49,7 @@ export class JsonlWriter<T> {
       text += JSON.stringify(r) + '\n';
       n++;
     }
-    if (n > 0) {
-      writeSync(this.fd, text);
-      if (this.syncEachBatch) fsyncSync(this.fd);
-    }
+    appendLines(this.fd, text, this.syncEachBatch);
     this.linesWritten += n;
     return n;
   }

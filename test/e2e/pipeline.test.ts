@@ -171,14 +171,19 @@ test('an undecodable record goes to the DLQ with the reason, and scoring goes on
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
+/** `count` records of `topic` as Confluent's Python client and Avro deserializer decode them. */
+function readWithPython(topic: string, count: number): { key: string; value: Record<string, unknown> }[] {
   const python = join(REPO, '.venv/bin/python');
   assert.ok(existsSync(python), 'the dev Python venv is missing: run `bash scripts/install.sh`');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.flows, '3', '60'], { encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topic, String(count), '60'], { encoding: 'utf8', timeout: 90_000 });
   assert.equal(r.status, 0, r.stderr);
   const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-  assert.equal(records.length, 3);
-  for (const { key, value } of records) {
+  assert.equal(records.length, count);
+  return records;
+}
+
+test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
+  for (const { key, value } of readWithPython(topics.flows, 3)) {
     assert.equal(value.sensor_id, 'e2e-sensor');
     assert.equal(key, value.community_id, 'flows are keyed by community_id');
     assert.match(String(value.community_id), /^1:[A-Za-z0-9+/]{27}=$/);
@@ -187,12 +192,7 @@ test('a third-party client (Confluent Python + Avro deserializer) decodes our fl
 });
 
 test('a third-party client (Confluent Python + Avro deserializer) decodes our anomalies, the SIEM\'s topic', { timeout: 120_000 }, () => {
-  const python = join(REPO, '.venv/bin/python');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.anomalies, '5', '60'], { encoding: 'utf8', timeout: 90_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-  assert.equal(records.length, 5);
-  for (const { key, value } of records) {
+  for (const { key, value } of readWithPython(topics.anomalies, 5)) {
     assert.equal(key, value.community_id, 'anomalies are keyed by community_id');
     assert.equal(value.sensor_id, 'e2e-sensor');
     assert.ok(['low', 'medium', 'high', 'critical'].includes(String(value.severity)), String(value.severity));
@@ -203,12 +203,7 @@ test('a third-party client (Confluent Python + Avro deserializer) decodes our an
 });
 
 test('a third-party client (Confluent Python + Avro deserializer) decodes our incidents', { timeout: 120_000 }, () => {
-  const python = join(REPO, '.venv/bin/python');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.incidents, '2', '60'], { encoding: 'utf8', timeout: 90_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-  assert.equal(records.length, 2);
-  for (const { key, value } of records) {
+  for (const { key, value } of readWithPython(topics.incidents, 2)) {
     assert.equal(key, value.incident_id, 'incident reports are keyed by incident_id');
     assert.ok(['open', 'closed'].includes(String(value.status)), String(value.status));
     assert.ok(['low', 'medium', 'high', 'critical'].includes(String(value.severity)), String(value.severity));
