@@ -1,8 +1,8 @@
-// `npm run bench -- <group>`: runs one benchmark group (sensor, forest, pipeline, registry, cli), or all.
+// `npm run bench -- <group>`: runs one benchmark group (sensor, forest, pipeline, siem, registry, cli), or all.
 import { spawnSync } from 'node:child_process';
 import { REPO } from './util.ts';
 
-const GROUPS: Record<string, string> = { sensor: 'bench/sensor.ts', forest: 'bench/forest.ts', pipeline: 'bench/pipeline.ts', registry: 'bench/registry.ts', cli: 'bench/cli.ts' };
+const GROUPS: Record<string, string> = { sensor: 'bench/sensor.ts', forest: 'bench/forest.ts', pipeline: 'bench/pipeline.ts', siem: 'bench/siem.ts', registry: 'bench/registry.ts', cli: 'bench/cli.ts' };
 const asked = process.argv.slice(2);
 const unknown = asked.filter((g) => !GROUPS[g]);
 if (unknown.length) {
