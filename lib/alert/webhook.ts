@@ -10,7 +10,7 @@ import { Counter, Gauge, type Registry } from '../metrics/index.ts';
 import type { Logger } from '../log/index.ts';
 import { webhookBody, type Alert } from './message.ts';
 
-export type DropReason = 'below_severity' | 'duplicate' | 'rate_limited' | 'queue_full';
+export type DropReason = 'below_severity' | 'duplicate' | 'rate_limited' | 'queue_full' | 'stopped';
 
 export interface WebhookOptions extends AlertSettings {
   webhookUrl: string;
@@ -62,7 +62,8 @@ export class WebhookAlerter {
   }
 
   private admit(alert: Alert): DropReason | null {
-    if (this.closed || severityRank(alert.severity) < severityRank(this.opts.alertSeverity)) return 'below_severity';
+    if (this.closed) return 'stopped';
+    if (severityRank(alert.severity) < severityRank(this.opts.alertSeverity)) return 'below_severity';
     const t = this.now();
     const key = `${alert.kind}|${alert.source}|${alert.behaviour}`;
     const last = this.lastAccepted.get(key);
