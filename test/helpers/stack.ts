@@ -69,7 +69,8 @@ export async function createTopics(brokers: string, topics: string[], partitions
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    // Leaders can take longer than kafkajs' 5 s default to appear on a loaded machine.
+    await admin.createTopics({ waitForLeaders: true, timeout: 30_000, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
   } finally {
     await admin.disconnect();
   }
