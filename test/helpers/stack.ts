@@ -69,8 +69,20 @@ export async function createTopics(brokers: string, topics: string[], partitions
   const admin = kafka.admin();
   await admin.connect();
   try {
-    // Leaders can take longer than kafkajs' 5 s default to appear on a loaded machine.
-    await admin.createTopics({ waitForLeaders: true, timeout: 30_000, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    // Wait for every partition's leader ourselves: kafkajs' own wait gives up at once when the
+    // broker does not list a new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a loaded machine shows.
+    const deadline = Date.now() + 60_000;
+    for (let ready = false; !ready; ) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        ready = meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (!ready && Date.now() > deadline) throw new Error(`topics ${topics.join(', ')}: no leader after 60 s`);
+      if (!ready) await new Promise((r) => setTimeout(r, 200));
+    }
   } finally {
     await admin.disconnect();
   }
