@@ -94,6 +94,8 @@ test('severity filter, de-duplication per source and behaviour, and the rate lim
     const incident: Incident = { incident_id: '10.0.0.66/port_scan/1', status: 'open', src_ip: '10.0.0.66', source_count: 1, behaviour: 'port_scan', ts_start: 1, ts_end: 2, flows: 500, bytes: 1, victim_count: 1, victims: ['10.0.0.5'], top_reasons: ['scan'], severity: 'critical', model_id: 'm-1', reported_at: 3 };
     assert.equal(alerter.offer(alertOfIncident(incident)), true, 'an incident is its own kind: not a duplicate of the anomalies');
     await until('7 alerts received', () => rx.bodies.length === 7);
+    // The receiver records a body before it answers; the alerter counts it once the answer arrives.
+    for (let i = 0; i < 500 && (await value(registry, 'nids_alerts_sent_total')) < 7; i++) await new Promise((r) => setTimeout(r, 10));
     assert.equal(await value(registry, 'nids_alerts_sent_total'), 7);
     type Body = { kind: string; source: string; behaviour: string; suppressed: number; record: Anomaly };
     const last = rx.bodies[5] as Body;
@@ -124,6 +126,8 @@ test('Slack body; failures are retried with back-off; a refusal is not', async (
     await until('the third attempt', () => calls === 3);
     alerter.offer(alertOfAnomaly(anomaly(2, { src_ip: '10.0.0.67' })));
     await until('the refusal', () => calls === 4);
+    // Counted once the answers reach the alerter; then a moment more, in which a retry of the 400 would show.
+    for (let i = 0; i < 500 && (await value(registry, 'nids_alerts_sent_total')) + (await value(registry, 'nids_alerts_failed_total')) < 2; i++) await new Promise((r) => setTimeout(r, 10));
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(calls, 4, 'a 400 is final: no retry');
     assert.equal(await value(registry, 'nids_alert_retries_total'), 2);
