@@ -3,26 +3,29 @@
 // settings it names, not the stage code and its libraries (cli/main.ts; start-up in bench cli).
 import { helpText, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { dashboardSettings, flowSettings, liveCaptureSettings, plotSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, flowSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
+import { INCIDENTS_FILE } from '../lib/pipeline/incidents.ts';
+import { ECS_FILE } from '../lib/siem/ecs.ts';
 import { CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILES } from '../lib/plot/files.ts';
 import { EXIT_HELP } from './exit.ts';
 
 export const ANOMALIES_FILE = 'anomalies.jsonl';
-export const INCIDENTS_FILE = 'incidents.jsonl';
+export { INCIDENTS_FILE };
 export const MODEL_FILE = 'model.nidsm';
 export const analyzeSpec = {
   baseline: optionalStr({ flag: 'baseline', env: 'NIDS_ANALYZE_BASELINE', metavar: 'pcap', help: 'pcap/pcapng of normal traffic to learn from (or give --model).' }),
   input: optionalStr({ flag: 'input', env: 'NIDS_ANALYZE_INPUT', metavar: 'pcap', help: 'pcap/pcapng to score; or give --iface to score live traffic.' }),
   ...liveCaptureSettings,
   duration: num({ flag: 'duration', env: 'NIDS_ANALYZE_DURATION', default: 0, min: 0, help: 'Live capture (--iface): seconds to capture before writing the outputs; 0 = until Ctrl-C.' }),
-  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILES.join(', ')}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${MODEL_FILE}, run.json.` }),
+  out: str({ flag: 'out', env: 'NIDS_ANALYZE_OUT', default: 'out/analyze', metavar: 'dir', help: `Output folder: ${CSV_FILE}, ${PLOT_FILES.join(', ')}, ${ANOMALIES_FILE}, ${INCIDENTS_FILE}, ${ECS_FILE} (--ecs), ${MODEL_FILE}, run.json.` }),
   model: optionalStr({ flag: 'model', env: 'NIDS_ANALYZE_MODEL', metavar: 'file', help: `Score with a saved model (e.g. a previous run's ${MODEL_FILE}) instead of training.` }),
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
   ...trainingSettings,
   ...plotSettings,
   ...dashboardSettings,
+  ...siemSettings,
   // Quieter than the services: stdout is the report, stderr the progress line.
   logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };

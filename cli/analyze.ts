@@ -5,6 +5,7 @@ import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } f
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
 import { dashboardSettings, trainingSettings } from '../lib/config/stages.ts';
+import { ECS_FILE, ecsOfAnomaly, ecsOfIncident, type EcsAlert } from '../lib/siem/ecs.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
 import { BatchQueue } from '../lib/queue/index.ts';
@@ -24,7 +25,7 @@ import { PLOT_FILES, writePlots } from '../lib/pipeline/plot.ts';
 import { alertOfAnomaly, DashboardFeed } from '../lib/dashboard/feed.ts';
 import { startDashboard, type Dashboard } from '../lib/dashboard/server.ts';
 import { PlotData } from '../lib/plot/data.ts';
-import { IncidentTracker, type Incident } from '../lib/pipeline/incidents.ts';
+import { IncidentTracker, latestEnd, type Incident } from '../lib/pipeline/incidents.ts';
 import { MostAnomalous } from '../lib/pipeline/most-anomalous.ts';
 import type { FlowTableStats, PcapFlowStats } from '../lib/flow/from-pcap.ts';
 import { checkOutDir, discardAllStaged, fsCall, PathError, StagedOutputs } from '../lib/output/index.ts';
@@ -219,11 +220,17 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
   fsCall(join(config.out, INCIDENTS_FILE), () => writeFileSync(incidentsTmp, ''));
+  const ecsTmp = config.ecs ? outputs.path(ECS_FILE) : null;
+  if (ecsTmp) fsCall(join(config.out, ECS_FILE), () => writeFileSync(ecsTmp, ''));
+  const writeEcs = (alerts: EcsAlert[]) => {
+    if (ecsTmp && alerts.length > 0) fsCall(join(config.out, ECS_FILE), () => appendFileSync(ecsTmp, alerts.map((e) => JSON.stringify(e) + '\n').join('')));
+  };
   const tracker = new IncidentTracker();
   const incidents: Incident[] = [];
   const writeIncidents = (closed: Incident[]) => {
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
+    writeEcs(closed.map(ecsOfIncident));
     incidents.push(...closed);
     csv.plot.addIncidents(closed);
     feed?.addIncidents(closed);
@@ -250,7 +257,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         top.offer(a);
       }
       feed?.addAnomalies(written.map(alertOfAnomaly));
-      writeIncidents(tracker.add(written));
+      writeEcs(written.map(ecsOfAnomaly));
+      writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
     }
   })();
   let stopped: StopReason = 'end of input';
@@ -294,7 +302,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     await consume.catch((err: unknown) => (failure ??= err));
     try {
       csv.close();
-      writeIncidents(tracker.flush());
+      writeIncidents(tracker.flush(nowMicros()));
     } catch (err) {
       failure ??= err;
     }
@@ -310,7 +318,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
-  const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
+  const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
   const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();

@@ -20,6 +20,7 @@ const TOPICS: { topic: string; numPartitions: number }[] = [
   { topic: config.flowsTopic, numPartitions: config.flowsPartitions },
   { topic: config.scoredTopic, numPartitions: config.scoredPartitions },
   { topic: config.anomaliesTopic, numPartitions: config.anomaliesPartitions },
+  { topic: config.incidentsTopic, numPartitions: config.incidentsPartitions },
   { topic: config.dlqTopic, numPartitions: config.dlqPartitions },
 ];
 

@@ -1,11 +1,15 @@
-// The records that leave the scorer (schemas/scored-flow.avsc, schemas/anomaly.avsc) and
+// The records that leave the scorer (schemas/scored-flow.avsc, anomaly.avsc, incident.avsc) and
 // their builder, shared by the distributed scorer and the embedded mode so both produce
 // byte-identical output for the same flow and model. The detector speaks this vocabulary
 // (Severity, Reason); the wire records depend on nothing but the Flow.
 import type { Flow } from '../flow/record.ts';
 
-/** How serious an anomaly is (the Avro enum nids.v1.Severity). */
-export type Severity = 'low' | 'medium' | 'high' | 'critical';
+/** How serious an anomaly is (the Avro enum nids.v1.Severity), least serious first. */
+export const SEVERITIES = ['low', 'medium', 'high', 'critical'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Position of a severity in SEVERITIES: compare two with it. */
+export const severityRank = (s: Severity): number => SEVERITIES.indexOf(s);
 
 /** Why a flow is anomalous: one feature, its value and the baseline figure it is compared with. */
 export interface Reason {
@@ -46,6 +50,25 @@ export interface Anomaly {
   reasons: Reason[];
   model_id: string;
   detected_at: number;
+}
+
+/** schemas/incident.avsc: one report of an incident (lib/pipeline/incidents.ts builds it). */
+export interface Incident {
+  incident_id: string;
+  status: 'open' | 'closed';
+  src_ip: string;
+  source_count: number;
+  behaviour: string;
+  ts_start: number;
+  ts_end: number;
+  flows: number;
+  bytes: number;
+  victim_count: number;
+  victims: string[];
+  top_reasons: string[];
+  severity: Severity;
+  model_id: string;
+  reported_at: number;
 }
 
 export function toAnomaly(s: ScoredFlow, severity: Severity, reasons: Reason[], detectedAt: number): Anomaly {

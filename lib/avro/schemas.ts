@@ -25,6 +25,7 @@ export const SCHEMAS = {
   flow,
   scoredFlow: inline(read('scored-flow.avsc'), named),
   anomaly: read('anomaly.avsc'),
+  incident: read('incident.avsc'),
 } as const;
 
 export type SchemaName = keyof typeof SCHEMAS;

@@ -12,6 +12,7 @@ export const topicSettings = {
   flowsTopic: str({ flag: 'flows-topic', env: 'NIDS_TOPIC_FLOWS', default: 'nids.flows.v1', help: 'Topic of Flow records.' }),
   scoredTopic: str({ flag: 'scored-topic', env: 'NIDS_TOPIC_SCORED', default: 'nids.scored.v1', help: 'Topic of ScoredFlow records.' }),
   anomaliesTopic: str({ flag: 'anomalies-topic', env: 'NIDS_TOPIC_ANOMALIES', default: 'nids.anomalies.v1', help: 'Topic of Anomaly records (for the SIEM).' }),
+  incidentsTopic: str({ flag: 'incidents-topic', env: 'NIDS_TOPIC_INCIDENTS', default: 'nids.incidents.v1', help: 'Topic of Incident reports (for the SIEM).' }),
   dlqTopic: str({ flag: 'dlq-topic', env: 'NIDS_TOPIC_DLQ', default: 'nids.dlq.v1', help: 'Dead-letter topic for records that cannot be decoded.' }),
 };
 
@@ -31,5 +32,6 @@ export const partitionSettings = {
   flowsPartitions: num({ flag: 'flows-partitions', env: 'NIDS_FLOWS_PARTITIONS', default: 6, integer: true, min: 1, help: 'Partitions of the flows topic: at most this many scorers share the work.' }),
   scoredPartitions: num({ flag: 'scored-partitions', env: 'NIDS_SCORED_PARTITIONS', default: 6, integer: true, min: 1, help: 'Partitions of the scored topic.' }),
   anomaliesPartitions: num({ flag: 'anomalies-partitions', env: 'NIDS_ANOMALIES_PARTITIONS', default: 3, integer: true, min: 1, help: 'Partitions of the anomalies topic.' }),
+  incidentsPartitions: num({ flag: 'incidents-partitions', env: 'NIDS_INCIDENTS_PARTITIONS', default: 3, integer: true, min: 1, help: 'Partitions of the incidents topic.' }),
   dlqPartitions: num({ flag: 'dlq-partitions', env: 'NIDS_DLQ_PARTITIONS', default: 1, integer: true, min: 1, help: 'Partitions of the dead-letter topic.' }),
 };

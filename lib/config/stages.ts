@@ -2,7 +2,8 @@
 // benchmarks and the libraries behind them: the one place their defaults are written.
 // FlowTable and Detector.train take their defaults from here, so a stage run with no
 // options (a benchmark, a test) behaves as the product does.
-import { bool, defaultsOf, list, num, oneOf, optionalStr, str, type ConfigOf, type Setting } from './index.ts';
+import { ConfigError, bool, defaultsOf, list, num, oneOf, optionalStr, str, type ConfigOf, type Setting } from './index.ts';
+import { SEVERITIES } from '../avro/records.ts';
 
 /** The sensor stage: packets -> flows (lib/flow/table.ts). */
 export const flowSettings = {
@@ -78,3 +79,49 @@ export const dashboardSettings = {
   dashboardToken: optionalStr({ flag: 'dashboard-token', env: 'NIDS_DASHBOARD_TOKEN', metavar: 'secret', secret: true, help: 'Token the dashboard asks for (?token= in the URL, or Authorization: Bearer); required to bind beyond loopback.' }),
 };
 export type DashboardSettings = ConfigOf<typeof dashboardSettings>;
+
+/** Incident reports of the scorer (lib/pipeline/incidents.ts). */
+export const incidentSettings = {
+  incidentUpdateS: num({ flag: 'incident-update', env: 'NIDS_INCIDENT_UPDATE_S', default: 10, min: 0, help: 'Seconds between reports of an open incident that grew (0 = report every change); it is also reported when it opens and when it closes.' }),
+};
+
+/** SIEM-shaped files of the sink and the embedded mode (lib/siem/ecs.ts). */
+export const siemSettings = {
+  ecs: bool({ flag: 'ecs', env: 'NIDS_ECS', default: false, help: 'Also write alerts.ecs.ndjson: anomalies and incidents as Elastic Common Schema alerts, one per line.' }),
+};
+
+const webhookUrl: Setting<string | undefined> = {
+  flag: 'webhook-url',
+  env: 'NIDS_WEBHOOK_URL',
+  metavar: 'url',
+  // Slack's and most chat webhooks carry their token in the URL.
+  secret: true,
+  help: 'POST alerts (anomalies and incidents at or above --alert-severity) to this http(s) URL; none by default.',
+  default: undefined,
+  parse: (raw, name) => {
+    if (raw === '') return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new ConfigError(`${name}: not a URL: "${raw}"`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`${name}: must be an http:// or https:// URL, got ${url.protocol}`);
+    return raw;
+  },
+};
+
+/** Webhook alerting of the sink (lib/alert/). */
+export const alertSettings = {
+  webhookUrl,
+  webhookFormat: oneOf(['json', 'slack'] as const, { flag: 'webhook-format', env: 'NIDS_WEBHOOK_FORMAT', default: 'json', help: 'Body of each POST: json (nids\' own fields and the record) or slack (an incoming-webhook message).' }),
+  alertSeverity: oneOf(SEVERITIES, { flag: 'alert-severity', env: 'NIDS_ALERT_SEVERITY', default: 'high', help: 'Lowest severity that is alerted.' }),
+  alertDedupeS: num({ flag: 'alert-dedupe', env: 'NIDS_ALERT_DEDUPE_S', default: 300, min: 0, help: 'Seconds during which further alerts of the same kind, source and behaviour are suppressed (counted).' }),
+  alertRatePerMin: num({ flag: 'alert-rate', env: 'NIDS_ALERT_RATE_PER_MIN', default: 30, integer: true, min: 1, help: 'Alerts sent per minute at most; beyond it they are dropped (counted).' }),
+  alertQueue: num({ flag: 'alert-queue', env: 'NIDS_ALERT_QUEUE', default: 1000, integer: true, min: 1, help: 'Alerts waiting to be sent at most; beyond it new ones are dropped (counted), so a slow receiver never holds up the sink.' }),
+  alertRetries: num({ flag: 'alert-retries', env: 'NIDS_ALERT_RETRIES', default: 4, integer: true, min: 0, help: 'Retries of a failed POST (network error, timeout, 5xx or 429), with exponential back-off.' }),
+  alertBackoffMs: num({ flag: 'alert-backoff-ms', env: 'NIDS_ALERT_BACKOFF_MS', default: 500, min: 1, help: 'Wait before the first retry; doubled for each next one.' }),
+  alertTimeoutMs: num({ flag: 'alert-timeout-ms', env: 'NIDS_ALERT_TIMEOUT_MS', default: 5000, min: 1, help: 'A POST not answered within this is abandoned (and retried).' }),
+};
+export type AlertSettings = ConfigOf<typeof alertSettings>;
+export const ALERT_DEFAULTS: AlertSettings = defaultsOf(alertSettings);

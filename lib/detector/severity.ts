@@ -1,8 +1,6 @@
 // How serious an anomaly is, from the two ways a flow becomes one: how far its isolation
 // score falls below the threshold, and how far a feature lies beyond the baseline's range.
-import type { Severity } from '../avro/records.ts';
-
-const ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
+import { severityRank, type Severity } from '../avro/records.ts';
 
 /**
  * Severity from how far below the threshold the score falls. Isolation scores are
@@ -25,5 +23,5 @@ export function severityOfExcess(excess: number): Severity {
 }
 
 export function worse(a: Severity, b: Severity): Severity {
-  return ORDER.indexOf(a) >= ORDER.indexOf(b) ? a : b;
+  return severityRank(a) >= severityRank(b) ? a : b;
 }

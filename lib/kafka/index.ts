@@ -105,8 +105,8 @@ export async function runBatches(
 
 /** What a stage's consume loop needs besides the consumer and the producer. */
 export interface StageOptions<T> {
-  /** Decodes a record value; throws the codec's DecodeError for a record to dead-letter. */
-  decode: (value: Buffer | null) => Promise<T>;
+  /** Decodes a record value of `topic`; throws the codec's DecodeError for a record to dead-letter. */
+  decode: (value: Buffer | null, topic: string) => Promise<T>;
   dlqTopic: string;
   log: Logger;
   /** Counts dead letters (a Prometheus counter). */
@@ -134,7 +134,7 @@ export async function runStage<T>(
     const dead: OutMessage[] = [];
     for (const m of messages) {
       try {
-        values.push(await opts.decode(m.value));
+        values.push(await opts.decode(m.value, ctx.topic));
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
         dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));

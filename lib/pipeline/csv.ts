@@ -2,7 +2,8 @@
 // scored flow, written once. The file itself is the record
 // of what was written: on open, its flow_ids are loaded so a replay after a crash
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
+import { appendLines, readCompleteLines } from './append-file.ts';
 import type { ScoredFlow } from '../avro/records.ts';
 import { formatIsoMicros, parseIsoMicros } from '../time/index.ts';
 import { FlowIdSet } from './flow-id-set.ts';
@@ -84,15 +85,7 @@ export class CsvWriter {
   }
 
   private recover(): void {
-    const text = readFileSync(this.path, 'utf8');
-    const complete = text.lastIndexOf('\n') + 1;
-    if (complete < text.length) {
-      // A crash mid-write left a partial row; its flow will be replayed and rewritten.
-      const fd = openSync(this.path, 'r+');
-      ftruncateSync(fd, Buffer.byteLength(text.slice(0, complete)));
-      closeSync(fd);
-    }
-    const lines = text.slice(0, complete).split('\n');
+    const lines = readCompleteLines(this.path);
     if (lines[0] !== HEADER.trimEnd()) {
       throw new Error(`${this.path}: not a nids CSV (unexpected header); move it away or choose another --out`);
     }
@@ -126,10 +119,7 @@ export class CsvWriter {
       onRow?.(s);
       n++;
     }
-    if (n > 0) {
-      writeSync(this.fd, text);
-      if (this.syncEachBatch) fsyncSync(this.fd);
-    }
+    appendLines(this.fd, text, this.syncEachBatch);
     this.rowsWritten += n;
     return n;
   }

@@ -2,40 +2,32 @@
 // incident rather than ten thousand alerts. The behaviour is the host tier's (a reason
 // feature `host.<behaviour>`), grouped per source; or, for a flow judged anomalous on its
 // own, `flow.<feature>` of its first reason, grouped per destination (a flood from spoofed
-// sources has one victim and thousands of sources). An incident stays open while anomalies keep coming; one that has seen
-// none for GAP_US of traffic time is closed and returned.
-import type { Anomaly, Severity } from '../avro/records.ts';
+// sources has one victim and thousands of sources). An incident stays open while anomalies
+// keep coming; one that has seen none for GAP_US of traffic time is closed.
+//
+// One tracker serves the embedded mode (which writes the closed incidents) and the scorer
+// (which also reports open incidents as they grow, under the same incident_id, so a SIEM
+// hears of a flood while it lasts; docs/reference/incident.md).
+import { severityRank, type Anomaly, type Incident } from '../avro/records.ts';
 
-export interface Incident {
-  incident_id: string;
-  /** The source (host behaviours), or the first source seen (flow anomalies, grouped per victim). */
-  src_ip: string;
-  /** Distinct sources (1 for host behaviours). */
-  source_count: number;
-  behaviour: string;
-  ts_start: number;
-  ts_end: number;
-  flows: number;
-  bytes: number;
-  /** Distinct destination hosts (the first MAX_VICTIMS listed in `victims`). */
-  victim_count: number;
-  victims: string[];
-  /** The most frequent first reasons (their feature), each with its latest text. */
-  top_reasons: string[];
-  severity: Severity;
-  model_id: string;
-}
+export type { Incident };
 
-const GAP_US = 120e6;
+export const INCIDENTS_FILE = 'incidents.jsonl';
+
+/** Traffic time without an anomaly after which an incident is closed. */
+export const INCIDENT_GAP_US = 120e6;
 const MAX_VICTIMS = 20;
 const TOP = 3;
-const ORDER: readonly Severity[] = ['low', 'medium', 'high', 'critical'];
 
 interface Open {
   incident: Incident;
   victims: Set<string>;
   sources: Set<string>;
   reasons: Map<string, { n: number; text: string }>;
+  /** Anomalies joined since the last report. */
+  changed: boolean;
+  /** reported_at of the last report (-Infinity: never reported). */
+  lastReport: number;
 }
 
 export const behaviourOf = (a: Anomaly): string => {
@@ -43,12 +35,25 @@ export const behaviourOf = (a: Anomaly): string => {
   return f.startsWith('host.') ? f.slice(5) : `flow.${f}`;
 };
 
+/** The latest flow end of a batch: the traffic time IncidentTracker.add takes. */
+export function latestEnd(flows: readonly { ts_end: number }[]): number {
+  let t = 0;
+  for (const f of flows) if (f.ts_end > t) t = f.ts_end;
+  return t;
+}
+
 export class IncidentTracker {
   private readonly open = new Map<string, Open>();
   private now = 0;
 
-  /** Adds anomalies; returns the incidents they closed (quiet for GAP_US of traffic time). */
-  add(anomalies: readonly Anomaly[]): Incident[] {
+  /**
+   * Adds anomalies; returns the incidents now closed (quiet for INCIDENT_GAP_US of traffic
+   * time), reported at `reportedAt` (epoch microseconds). `trafficNow` is the latest flow
+   * end the caller has seen (normal flows advance traffic time too, so an incident closes
+   * while the network goes on without anomalies).
+   */
+  add(anomalies: readonly Anomaly[], reportedAt: number, trafficNow = 0): Incident[] {
+    if (trafficNow > this.now) this.now = trafficNow;
     for (const a of anomalies) {
       if (a.ts_end > this.now) this.now = a.ts_end;
       const behaviour = behaviourOf(a);
@@ -56,19 +61,25 @@ export class IncidentTracker {
       let o = this.open.get(key);
       if (!o) {
         o = {
-          incident: { incident_id: `${key.replace('|', '/')}/${a.ts_start}`, src_ip: a.src_ip, source_count: 0, behaviour, ts_start: a.ts_start, ts_end: a.ts_end, flows: 0, bytes: 0, victim_count: 0, victims: [], top_reasons: [], severity: a.severity, model_id: a.model_id },
+          incident: {
+            incident_id: `${key.replace('|', '/')}/${a.ts_start}`, status: 'open', src_ip: a.src_ip, source_count: 0, behaviour, ts_start: a.ts_start, ts_end: a.ts_end,
+            flows: 0, bytes: 0, victim_count: 0, victims: [], top_reasons: [], severity: a.severity, model_id: a.model_id, reported_at: 0,
+          },
           victims: new Set(),
           sources: new Set(),
           reasons: new Map(),
+          changed: true,
+          lastReport: -Infinity,
         };
         this.open.set(key, o);
       }
       const inc = o.incident;
+      o.changed = true;
       inc.flows++;
       inc.bytes += a.bytes;
       if (a.ts_start < inc.ts_start) inc.ts_start = a.ts_start;
       if (a.ts_end > inc.ts_end) inc.ts_end = a.ts_end;
-      if (ORDER.indexOf(a.severity) > ORDER.indexOf(inc.severity)) inc.severity = a.severity;
+      if (severityRank(a.severity) > severityRank(inc.severity)) inc.severity = a.severity;
       o.victims.add(a.dst_ip);
       o.sources.add(a.src_ip);
       const r = a.reasons[0];
@@ -80,26 +91,51 @@ export class IncidentTracker {
         } else o.reasons.set(r.feature, { n: 1, text: r.text });
       }
     }
-    return this.close((o) => o.incident.ts_end < this.now - GAP_US);
+    return this.close((o) => o.incident.ts_end < this.now - INCIDENT_GAP_US, reportedAt);
+  }
+
+  /**
+   * Open incidents that changed since their last report, if that report is at least
+   * `minIntervalUs` old (a new incident is reported at once): status open.
+   */
+  updates(reportedAt: number, minIntervalUs: number): Incident[] {
+    const out: Incident[] = [];
+    for (const o of this.open.values()) {
+      if (!o.changed || reportedAt - o.lastReport < minIntervalUs) continue;
+      o.changed = false;
+      o.lastReport = reportedAt;
+      out.push(snapshot(o, 'open', reportedAt));
+    }
+    return sorted(out);
   }
 
   /** Closes and returns every open incident (end of input, shutdown). */
-  flush(): Incident[] {
-    return this.close(() => true);
+  flush(reportedAt: number): Incident[] {
+    return this.close(() => true, reportedAt);
   }
 
-  private close(done: (o: Open) => boolean): Incident[] {
+  private close(done: (o: Open) => boolean, reportedAt: number): Incident[] {
     const out: Incident[] = [];
     for (const [key, o] of this.open) {
       if (!done(o)) continue;
       this.open.delete(key);
-      const inc = o.incident;
-      inc.victim_count = o.victims.size;
-      inc.source_count = o.sources.size;
-      inc.victims = [...o.victims].slice(0, MAX_VICTIMS);
-      inc.top_reasons = [...o.reasons.values()].sort((a, b) => b.n - a.n).slice(0, TOP).map((r) => r.text);
-      out.push(inc);
+      out.push(snapshot(o, 'closed', reportedAt));
     }
-    return out.sort((a, b) => a.ts_start - b.ts_start || (a.incident_id < b.incident_id ? -1 : 1));
+    return sorted(out);
   }
 }
+
+/** A copy of the incident as it stands: later anomalies do not change a report already made. */
+function snapshot(o: Open, status: Incident['status'], reportedAt: number): Incident {
+  return {
+    ...o.incident,
+    status,
+    reported_at: reportedAt,
+    victim_count: o.victims.size,
+    source_count: o.sources.size,
+    victims: [...o.victims].slice(0, MAX_VICTIMS),
+    top_reasons: [...o.reasons.values()].sort((a, b) => b.n - a.n).slice(0, TOP).map((r) => r.text),
+  };
+}
+
+const sorted = (xs: Incident[]): Incident[] => xs.sort((a, b) => a.ts_start - b.ts_start || (a.incident_id < b.incident_id ? -1 : 1));

@@ -3,15 +3,17 @@
 // anomalous ones to the anomalies topic; commits only after both are acknowledged.
 import { str, bool } from '../../lib/config/index.ts';
 import { kafkaSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
+import { incidentSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, runStage, type OutMessage } from '../../lib/kafka/index.ts';
+import { createKafka, createProducer, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import type { Flow } from '../../lib/flow/record.ts';
-import type { Anomaly, ScoredFlow } from '../../lib/avro/records.ts';
+import type { Anomaly, Incident, ScoredFlow } from '../../lib/avro/records.ts';
 import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
 import { scoreFlows } from '../../lib/pipeline/score.ts';
+import { IncidentTracker, latestEnd } from '../../lib/pipeline/incidents.ts';
 import { nowMicros } from '../../lib/time/index.ts';
 
 const spec = {
@@ -20,6 +22,7 @@ const spec = {
   ...kafkaSettings,
   ...topicSettings,
   ...redisSettings,
+  ...incidentSettings,
 };
 
 export const scorerService: ServiceDef<typeof spec> = {
@@ -33,6 +36,7 @@ export const scorerService: ServiceDef<typeof spec> = {
     const anomalyTotal = new Counter({ name: 'nids_scorer_anomalies_total', help: 'Flows labeled anomalous', labelNames: ['severity'], registers: reg });
     const dlqTotal = new Counter({ name: 'nids_scorer_dead_letters_total', help: 'Records sent to the DLQ', registers: reg });
     const batchSeconds = new Histogram({ name: 'nids_scorer_batch_seconds', help: 'Decode + score + produce time per batch', registers: reg });
+    const incidentTotal = new Counter({ name: 'nids_scorer_incident_reports_total', help: 'Incident reports produced', labelNames: ['status'], registers: reg });
     const modelInfo = new Gauge({ name: 'nids_scorer_model_info', help: 'The model in force (value 1)', labelNames: ['model_id', 'feature_version'], registers: reg });
 
     const store = await new RedisModelStore(config.redis).connect();
@@ -51,11 +55,19 @@ export const scorerService: ServiceDef<typeof spec> = {
     }
 
     const registry = connectRegistry(config.registry);
-    const [flowCodec, scoredCodec, anomalyCodec] = await Promise.all([
+    const [flowCodec, scoredCodec, anomalyCodec, incidentCodec] = await Promise.all([
       AvroCodec.forTopic<Flow>(registry, config.flowsTopic, 'flow'),
       AvroCodec.forTopic<ScoredFlow>(registry, config.scoredTopic, 'scoredFlow'),
       AvroCodec.forTopic<Anomaly>(registry, config.anomaliesTopic, 'anomaly'),
+      AvroCodec.forTopic<Incident>(registry, config.incidentsTopic, 'incident'),
     ]);
+    // Incidents over the flows this scorer receives (docs/reference/incident.md): the
+    // tracker lives in memory, so a crash loses the open incidents' state, not their reports.
+    const incidents = new IncidentTracker();
+    const incidentMessages = (reports: Incident[]): OutMessage[] => {
+      for (const i of reports) incidentTotal.inc({ status: i.status });
+      return reports.map((i) => ({ key: i.incident_id, value: incidentCodec.encode(i) }));
+    };
     const kafka = createKafka(config.brokers, `${config.clientId}-scorer`, log);
     const producer = await createProducer(kafka);
     const consumer = kafka.consumer({ groupId: config.groupId });
@@ -65,15 +77,22 @@ export const scorerService: ServiceDef<typeof spec> = {
     try {
       const stage = { decode: (v: Buffer | null) => flowCodec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlqTotal, batchSeconds };
       await runStage<Flow>(consumer, producer, stage, (flows) => {
-        const { scored, anomalies } = scoreFlows(model.current!, flows, nowMicros());
+        const now = nowMicros();
+        const { scored, anomalies } = scoreFlows(model.current!, flows, now);
         scoredTotal.inc(scored.length);
         for (const a of anomalies) anomalyTotal.inc({ severity: a.severity });
+        const closed = incidents.add(anomalies, now, latestEnd(flows));
+        const reports = [...closed, ...incidents.updates(now, config.incidentUpdateS * 1e6)];
         return new Map<string, OutMessage[]>([
           [config.scoredTopic, scored.map((s) => ({ key: s.flow.community_id, value: scoredCodec.encode(s) }))],
           [config.anomaliesTopic, anomalies.map((a) => ({ key: a.community_id, value: anomalyCodec.encode(a) }))],
+          [config.incidentsTopic, incidentMessages(reports)],
         ]);
       });
       await stopped;
+      // Stopping closes what is open: once no batch is in flight, the final report of each incident.
+      await consumer.disconnect();
+      await sendAll(producer, new Map([[config.incidentsTopic, incidentMessages(incidents.flush(nowMicros()))]]));
     } finally {
       await consumer.disconnect();
       await producer.disconnect();

@@ -9,12 +9,16 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Anomaly } from '../../lib/avro/records.ts';
+import type { Anomaly, Incident } from '../../lib/avro/records.ts';
 import { CSV_COLUMNS, CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { PLOT_FILES } from '../../lib/pipeline/plot.ts';
 import { PNG } from 'pngjs';
 import { ANOMALIES_FILE } from '../../cli/analyze.ts';
+import { INCIDENTS_FILE } from '../../lib/pipeline/incidents.ts';
+import { ECS_FILE } from '../../lib/siem/ecs.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
@@ -26,6 +30,7 @@ const topics = {
   flows: `${run}.flows`,
   scored: `${run}.scored`,
   anomalies: `${run}.anomalies`,
+  incidents: `${run}.incidents`,
   dlq: `${run}.dlq`,
 };
 const dir = mkdtempSync(join(tmpdir(), 'nids-e2e-'));
@@ -60,11 +65,27 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   const trained = await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
   assert.equal(trained.stdout.trim(), embeddedModel, 'the trainer must fit the same model as the embedded mode');
 
+  // The sink's webhook: a local receiver that records what it is sent.
+  const hooks: { kind: string; source: string; behaviour: string; severity: string }[] = [];
+  const receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => (body += c));
+    req.on('end', () => {
+      hooks.push(JSON.parse(body) as (typeof hooks)[number]);
+      res.end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  after(() => new Promise((r) => receiver.close(r)));
+  const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/`;
+
   const distOut = join(dir, 'distributed');
   const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
-    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
-  // With its live dashboard (info logs: the URL is logged).
-  const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--dlq-topic', topics.dlq, '--serve', '--dashboard-port', '0', '--log-level', 'info']);
+    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq]);
+  // With its live dashboard (info logs: the URL is logged), ECS alerts and a webhook.
+  const sink = startNids(['sink', ...common, '--out', distOut, '--group-id', `${run}-sink`, '--scored-topic', topics.scored,
+    '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq, '--ecs', '--webhook-url', hookUrl, '--alert-severity', 'high',
+    '--serve', '--dashboard-port', '0', '--log-level', 'info']);
   running.push(scorer, sink);
   await runNids(['sensor', ...common, '--input', inputPcap, '--flows-topic', topics.flows, '--sensor-id', 'e2e-sensor']);
 
@@ -79,9 +100,17 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   const state = (await (await fetch(`${dashboard}api/state`)).json()) as { counts: { flows: number; anomalies: number }; anomalies: { flow_id: string }[] };
   const anomalousRows = expectedRows.filter((r) => r.split(',')[CSV_COLUMNS.indexOf('anomaly')] === '-1').length;
   assert.deepEqual([state.counts.flows, state.counts.anomalies, state.anomalies.length], [expectedRows.length, anomalousRows, anomalousRows]);
-  const [s1, s2] = await Promise.all([sink.stop(), scorer.stop()]);
-  assert.equal(s1.code, 0, s1.stderr);
+  // The scorer's stop closes its open incidents; the sink writes their closing reports.
+  const embeddedIncidents = jsonLines<Incident>(join(embeddedOut, INCIDENTS_FILE));
+  assert.ok(embeddedIncidents.length > 0, 'the attacks must form incidents');
+  const s2 = await scorer.stop();
   assert.equal(s2.code, 0, s2.stderr);
+  await waitFor('the sink to write every closed incident', () => {
+    const path = join(distOut, INCIDENTS_FILE);
+    return existsSync(path) && jsonLines(path).length >= embeddedIncidents.length ? true : undefined;
+  }, 60_000);
+  const s1 = await sink.stop();
+  assert.equal(s1.code, 0, s1.stderr);
 
   assert.deepEqual(csvBody(join(distOut, CSV_FILE)), expectedRows, 'distributed CSV rows must equal the embedded ones');
   for (const file of PLOT_FILES) assert.ok(PNG.sync.read(readFileSync(join(distOut, file))).width > 500, `the sink writes ${file} on shutdown`);
@@ -92,7 +121,34 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
   // Plain data on both sides: Kafka-decoded records are avsc record classes.
   const comparable = (xs: Anomaly[]) => xs.map(({ detected_at: _d, ...rest }) => JSON.parse(JSON.stringify(rest)) as Omit<Anomaly, "detected_at">).sort((a, b) => a.flow_id.localeCompare(b.flow_id));
   assert.deepEqual(comparable(fromKafka), comparable(embeddedAnomalies));
+
+  // Incidents: the same logic in both modes. Which anomaly arrives first (and so the id and
+  // the first source named) depends on the partitions' interleaving; the figures do not.
+  const figures = (xs: Incident[]) => xs.map((i) => [i.behaviour, i.flows, i.bytes, i.victim_count, i.source_count, i.ts_start, i.ts_end, i.severity].join(' ')).sort();
+  const sinkIncidents = jsonLines<Incident>(join(distOut, INCIDENTS_FILE));
+  assert.ok(sinkIncidents.every((i) => i.status === 'closed'), 'incidents.jsonl holds closing reports');
+  assert.deepEqual(figures(sinkIncidents), figures(embeddedIncidents), 'the sink\'s incidents.jsonl must match the embedded mode\'s');
+  const reports = await readTopic<Incident>(topics.incidents, 'incident', (r) => r.filter((i) => i.status === 'closed').length >= embeddedIncidents.length);
+  const closedIds = new Set(reports.filter((i) => i.status === 'closed').map((i) => i.incident_id));
+  assert.equal(closedIds.size, embeddedIncidents.length, 'one closing report per incident');
+  for (const open of reports.filter((i) => i.status === 'open')) assert.ok(closedIds.has(open.incident_id), `open report ${open.incident_id} is closed later under the same id`);
+
+  // ECS alerts: one per anomaly, and an opening and a closing one per incident.
+  const ecs = jsonLines<{ event: { kind: string; dataset: string } }>(join(distOut, ECS_FILE));
+  assert.equal(ecs.filter((e) => e.event.dataset === 'nids.anomaly').length, embeddedAnomalies.length);
+  assert.equal(ecs.filter((e) => e.event.dataset === 'nids.incident').length, 2 * embeddedIncidents.length);
+  assert.ok(ecs.every((e) => e.event.kind === 'alert'));
+
+  // Webhook: high and critical only, one alert per (kind, source, behaviour) in the 5-minute window.
+  const expectedHigh = embeddedAnomalies.filter((a) => a.severity === 'high' || a.severity === 'critical');
+  assert.ok(expectedHigh.length > 0 && hooks.length > 0, 'high-severity anomalies reach the webhook');
+  assert.ok(hooks.every((h) => h.severity === 'high' || h.severity === 'critical'));
+  const keys = hooks.map((h) => `${h.kind}|${h.source}|${h.behaviour}`);
+  assert.equal(new Set(keys).size, keys.length, 'no duplicate alert');
+  assert.ok(hooks.length < expectedHigh.length, `${hooks.length} alerts for ${expectedHigh.length} high-severity anomalies: de-duplicated`);
 });
+
+const jsonLines = <T>(path: string): T[] => readFileSync(path, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as T);
 
 test('an undecodable record goes to the DLQ with the reason, and scoring goes on', { timeout: 120_000 }, async () => {
   const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-e2e', logLevel: logLevel.NOTHING });
@@ -101,7 +157,7 @@ test('an undecodable record goes to the DLQ with the reason, and scoring goes on
   await producer.send({ topic: topics.flows, messages: [{ key: 'garbage', value: Buffer.from('definitely not avro') }] });
   await producer.disconnect();
   const scorer = startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorer`,
-    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
+    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq]);
   running.push(scorer);
   const consumer = kafka.consumer({ groupId: uniqueName('dlq-reader') });
   await consumer.connect();
@@ -123,14 +179,19 @@ test('an undecodable record goes to the DLQ with the reason, and scoring goes on
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
+/** `count` records of `topic` as Confluent's Python client and Avro deserializer decode them. */
+function readWithPython(topic: string, count: number): { key: string; value: Record<string, unknown> }[] {
   const python = join(REPO, '.venv/bin/python');
   assert.ok(existsSync(python), 'the dev Python venv is missing: run `bash scripts/install.sh`');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.flows, '3', '60'], { encoding: 'utf8', timeout: 90_000 });
+  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topic, String(count), '60'], { encoding: 'utf8', timeout: 90_000 });
   assert.equal(r.status, 0, r.stderr);
   const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-  assert.equal(records.length, 3);
-  for (const { key, value } of records) {
+  assert.equal(records.length, count);
+  return records;
+}
+
+test('a third-party client (Confluent Python + Avro deserializer) decodes our flows', { timeout: 120_000 }, () => {
+  for (const { key, value } of readWithPython(topics.flows, 3)) {
     assert.equal(value.sensor_id, 'e2e-sensor');
     assert.equal(key, value.community_id, 'flows are keyed by community_id');
     assert.match(String(value.community_id), /^1:[A-Za-z0-9+/]{27}=$/);
@@ -139,17 +200,23 @@ test('a third-party client (Confluent Python + Avro deserializer) decodes our fl
 });
 
 test('a third-party client (Confluent Python + Avro deserializer) decodes our anomalies, the SIEM\'s topic', { timeout: 120_000 }, () => {
-  const python = join(REPO, '.venv/bin/python');
-  const r = spawnSync(python, [join(REPO, 'test/integration/read_topic.py'), stack.brokers, stack.registry, topics.anomalies, '5', '60'], { encoding: 'utf8', timeout: 90_000 });
-  assert.equal(r.status, 0, r.stderr);
-  const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { key: string; value: Record<string, unknown> });
-  assert.equal(records.length, 5);
-  for (const { key, value } of records) {
+  for (const { key, value } of readWithPython(topics.anomalies, 5)) {
     assert.equal(key, value.community_id, 'anomalies are keyed by community_id');
     assert.equal(value.sensor_id, 'e2e-sensor');
     assert.ok(['low', 'medium', 'high', 'critical'].includes(String(value.severity)), String(value.severity));
     assert.ok(Array.isArray(value.reasons) && value.reasons.length > 0, 'every anomaly says why');
     assert.equal(typeof value.score, 'number');
     assert.match(String(value.model_id), /^m-[0-9a-f]+$/);
+  }
+});
+
+test('a third-party client (Confluent Python + Avro deserializer) decodes our incidents', { timeout: 120_000 }, () => {
+  for (const { key, value } of readWithPython(topics.incidents, 2)) {
+    assert.equal(key, value.incident_id, 'incident reports are keyed by incident_id');
+    assert.ok(['open', 'closed'].includes(String(value.status)), String(value.status));
+    assert.ok(['low', 'medium', 'high', 'critical'].includes(String(value.severity)), String(value.severity));
+    assert.ok(Number(value.flows) >= 1 && Number(value.victim_count) >= 1);
+    assert.ok(Array.isArray(value.top_reasons) && value.top_reasons.length > 0, 'every incident says why');
+    assert.ok(Array.isArray(value.victims));
   }
 });

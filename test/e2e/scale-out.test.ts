@@ -15,7 +15,7 @@ import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
 const run = uniqueName('scale');
-const topics = { baseline: `${run}.baseline`, flows: `${run}.flows`, scored: `${run}.scored`, anomalies: `${run}.anomalies`, dlq: `${run}.dlq` };
+const topics = { baseline: `${run}.baseline`, flows: `${run}.flows`, scored: `${run}.scored`, anomalies: `${run}.anomalies`, incidents: `${run}.incidents`, dlq: `${run}.dlq` };
 const dir = mkdtempSync(join(tmpdir(), 'nids-scale-'));
 const common = ['--brokers', stack.brokers, '--registry', stack.registry];
 const running: Running[] = [];
@@ -25,14 +25,14 @@ after(async () => {
 
 const scorer = () =>
   startNids(['scorer', ...common, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorers`,
-    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--dlq-topic', topics.dlq]);
+    '--flows-topic', topics.flows, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq]);
 
 test('two scorers over 6 partitions, one SIGKILLed and restarted mid-stream: nothing lost, no duplicate CSV row', { timeout: 400_000 }, async () => {
   const baseline = join(dir, 'baseline.pcap');
   const input = join(dir, 'input.pcap');
   await runNids(['simulate', '--out', baseline, '--seed', '21', '--duration', '60']);
   await runNids(['simulate', '--out', input, '--seed', '22', '--duration', '40', '--attacks', 'portscan,synflood']);
-  await createTopics(stack.brokers, [topics.baseline, topics.scored, topics.anomalies, topics.dlq]);
+  await createTopics(stack.brokers, [topics.baseline, topics.scored, topics.anomalies, topics.incidents, topics.dlq]);
   await createTopics(stack.brokers, [topics.flows], 6);
   await runNids(['sensor', ...common, '--input', baseline, '--flows-topic', topics.baseline, '--sensor-id', 'scale']);
   await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
@@ -40,7 +40,7 @@ test('two scorers over 6 partitions, one SIGKILLed and restarted mid-stream: not
   const a = scorer();
   const b = scorer();
   const out = join(dir, 'sink');
-  const sink = startNids(['sink', ...common, '--out', out, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--dlq-topic', topics.dlq]);
+  const sink = startNids(['sink', ...common, '--out', out, '--group-id', `${run}-sink`, '--scored-topic', topics.scored, '--anomalies-topic', topics.anomalies, '--incidents-topic', topics.incidents, '--dlq-topic', topics.dlq]);
   running.push(a, b, sink);
   // The capture replayed at 4x real time: about 10 s of flows arriving while scorers change.
   const sensor = startNids(['sensor', ...common, '--input', input, '--flows-topic', topics.flows, '--sensor-id', 'scale', '--replay-speed', '4', '--linger-ms', '20']);

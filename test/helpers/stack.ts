@@ -70,17 +70,18 @@ export async function createTopics(brokers: string, topics: string[], partitions
   await admin.connect();
   try {
     await admin.createTopics({ waitForLeaders: false, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
-    // kafkajs' own wait (waitForLeaders) gives up on UNKNOWN_TOPIC_OR_PARTITION, which a
-    // loaded broker answers for a moment after creating the topic: wait here, bounded.
+    // Wait for every partition's leader ourselves: kafkajs' own wait gives up at once when the
+    // broker does not list a new topic yet (UNKNOWN_TOPIC_OR_PARTITION), which a loaded machine shows.
     const deadline = Date.now() + 60_000;
-    for (;;) {
-      const ready = await admin
-        .fetchTopicMetadata({ topics })
-        .then((m) => m.topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
-        .catch(() => false);
-      if (ready) break;
-      if (Date.now() > deadline) throw new Error(`topics ${topics.join(', ')} have no leaders 60 s after creation`);
-      await new Promise((r) => setTimeout(r, 200));
+    for (let ready = false; !ready; ) {
+      try {
+        const meta = await admin.fetchTopicMetadata({ topics });
+        ready = meta.topics.length === topics.length && meta.topics.every((t) => t.partitions.length === partitions && t.partitions.every((p) => p.leader >= 0));
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+      }
+      if (!ready && Date.now() > deadline) throw new Error(`topics ${topics.join(', ')}: no leader after 60 s`);
+      if (!ready) await new Promise((r) => setTimeout(r, 200));
     }
   } finally {
     await admin.disconnect();

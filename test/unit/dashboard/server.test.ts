@@ -12,7 +12,7 @@ import type { Incident } from '../../../lib/pipeline/incidents.ts';
 const settings = { serve: true, dashboardHost: '127.0.0.1', dashboardPort: 0, dashboardToken: undefined as string | undefined };
 
 const alert = (i: number): AlertRow => ({ flow_id: `f${i}`, ts: 1e15 + i, src_ip: '10.0.0.66', src_port: 51000, dst_ip: '10.0.0.5', dst_port: i, protocol: 6, score: -0.7, severity: 'high', reasons: [`${i} distinct ports probed`] });
-const incident: Incident = { incident_id: 'i1', src_ip: '10.0.0.66', source_count: 1, behaviour: 'port_scan', ts_start: 1e15, ts_end: 1e15 + 9, flows: 9, bytes: 360, victim_count: 1, victims: ['10.0.0.5'], top_reasons: ['9 distinct ports probed'], severity: 'high', model_id: 'm-1' };
+const incident: Incident = { incident_id: 'i1', src_ip: '10.0.0.66', source_count: 1, behaviour: 'port_scan', ts_start: 1e15, ts_end: 1e15 + 9, flows: 9, bytes: 360, victim_count: 1, victims: ['10.0.0.5'], top_reasons: ['9 distinct ports probed'], severity: 'high', model_id: 'm-1', status: 'closed', reported_at: 1e15 + 9 };
 
 test('beyond loopback without a token: refused in one line', async () => {
   await assert.rejects(startDashboard(new DashboardFeed(new PlotData()), { ...settings, dashboardHost: '0.0.0.0' }), (err: Error) => err instanceof ConfigError && /--dashboard-host 0\.0\.0\.0: beyond loopback the dashboard needs --dashboard-token/.test(err.message));

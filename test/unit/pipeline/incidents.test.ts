@@ -12,11 +12,11 @@ const anomaly = (i: number, over: Partial<Anomaly> = {}): Anomaly => ({
 test('a flood is one incident; a quiet gap ends it; flow anomalies group per victim', () => {
   const t = new IncidentTracker();
   const flood = Array.from({ length: 10_000 }, (_, i) => anomaly(i));
-  assert.deepEqual(t.add(flood), []);
+  assert.deepEqual(t.add(flood, 1), []);
   const spoofed = Array.from({ length: 50 }, (_, i) => anomaly(i, { src_ip: `198.51.100.${i}`, dst_ip: '10.0.0.5', dst_port: 80, protocol: 6, reasons: [{ feature: 'syn_share', value: 1, baseline: 0.1, text: 'share of SYN packets = 1' }] }));
-  assert.deepEqual(t.add(spoofed), []);
+  assert.deepEqual(t.add(spoofed, 1), []);
   // 10 minutes later: the flood incident is closed by the next anomaly's time.
-  const closed = t.add([anomaly(700_000, { src_ip: '10.0.0.9' })]);
+  const closed = t.add([anomaly(700_000, { src_ip: '10.0.0.9' })], 2);
   assert.equal(closed.length, 2);
   const f = closed.find((i) => i.behaviour === 'flood')!;
   assert.equal(f.flows, 10_000);
@@ -26,5 +26,27 @@ test('a flood is one incident; a quiet gap ends it; flow anomalies group per vic
   assert.match(f.top_reasons[0]!, /unanswered flows/);
   const s = closed.find((i) => i.behaviour === 'flow.syn_share')!;
   assert.equal(s.source_count, 50);
-  assert.equal(t.flush().length, 1);
+  assert.ok(closed.every((i) => i.status === 'closed' && i.reported_at === 2));
+  assert.equal(t.flush(3).length, 1);
+});
+
+test('an open incident is reported at once, again only after the interval and only if it grew, then closed under the same id', () => {
+  const t = new IncidentTracker();
+  t.add([anomaly(0), anomaly(1)], 0);
+  const first = t.updates(0, 10e6);
+  assert.equal(first.length, 1);
+  assert.equal(first[0]!.status, 'open');
+  assert.equal(first[0]!.flows, 2);
+  t.add([anomaly(2)], 1e6);
+  assert.deepEqual(t.updates(1e6, 10e6), [], 'within the interval: no report');
+  const second = t.updates(11e6, 10e6);
+  assert.equal(second.length, 1);
+  assert.equal(second[0]!.incident_id, first[0]!.incident_id);
+  assert.equal(second[0]!.flows, 3);
+  assert.equal(first[0]!.flows, 2, 'a report made is not changed by later anomalies');
+  assert.deepEqual(t.updates(30e6, 10e6), [], 'unchanged since the last report: none');
+  const [closed] = t.flush(31e6);
+  assert.equal(closed!.status, 'closed');
+  assert.equal(closed!.incident_id, first[0]!.incident_id);
+  assert.equal(closed!.flows, 3);
 });
