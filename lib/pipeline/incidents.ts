@@ -83,6 +83,13 @@ export class IncidentTracker {
     return this.close((o) => o.incident.ts_end < this.now - GAP_US);
   }
 
+  /** The sources of the incidents still open: hosts the continuous trainer keeps out of its baseline. */
+  openSources(): Set<string> {
+    const out = new Set<string>();
+    for (const o of this.open.values()) for (const s of o.sources) out.add(s);
+    return out;
+  }
+
   /** Closes and returns every open incident (end of input, shutdown). */
   flush(): Incident[] {
     return this.close(() => true);

@@ -16,7 +16,7 @@ import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
 import { ANOMALIES_FILE } from '../../cli/analyze.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
-import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
+import { createTopics, ONE_SHOT_TRAINER, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
 const run = uniqueName('e2e');
@@ -56,7 +56,7 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
 
   // Distributed: baseline flows -> trainer -> Redis.
   await runNids(['sensor', ...common, '--input', baselinePcap, '--flows-topic', topics.baseline, '--sensor-id', 'e2e-sensor']);
-  const trained = await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
+  const trained = await runNids([...ONE_SHOT_TRAINER, ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
   assert.equal(trained.stdout.trim(), embeddedModel, 'the trainer must fit the same model as the embedded mode');
 
   const distOut = join(dir, 'distributed');
