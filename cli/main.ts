@@ -16,7 +16,8 @@ const COMMANDS: Record<string, Command> = {
   scorer: { summary: 'Service: flows -> scores with the active model -> nids.scored.v1 + nids.anomalies.v1.', load: () => import('../services/scorer/main.ts') },
   sink: { summary: 'Service: scored flows -> five_tuple_with_anomaly.csv + anomaly_plot.png.', load: () => import('../services/sink/main.ts') },
   registry: { summary: 'Service: Confluent-compatible schema registry over the compacted _schemas topic.', load: () => import('../services/registry/main.ts') },
-  model: { summary: 'Manage the models in Redis: list, show, promote, export, import.', load: () => import('./model.ts') },
+  model: { summary: 'Manage the models in Redis: list, show, promote, rollback, diff, prune, export, import.', load: () => import('./model.ts') },
+  baseline: { summary: 'Mark time ranges known-clean or excluded for the continuous trainer (Redis).', load: () => import('./baseline.ts') },
   stack: { summary: 'Start, stop or check the local Kafka + schema registry + Redis (scripts/stack.sh).', load: () => import('./stack.ts') },
 };
 
