@@ -1,7 +1,7 @@
 // Settings of the learning loop: the continuous trainer's schedule and baseline window,
 // what it leaves out of the window, the promotion guard, and the model store's retention.
 // The one place their defaults are written (services/trainer, nids model, tests).
-import { bool, defaultsOf, num, subsetOf, type ConfigOf } from './index.ts';
+import { bool, defaultsOf, num, oneOf, subsetOf, type ConfigOf } from './index.ts';
 import { ATTACKS } from '../sim/scenario.ts';
 
 /** When the trainer retrains and which flows make its baseline window. */
@@ -28,3 +28,11 @@ export const GUARD_DEFAULTS: GuardSettings = defaultsOf(guardSettings);
 
 /** How many models the store keeps per scope (the active one is always kept). */
 export const retainSetting = num({ flag: 'retain', env: 'NIDS_MODEL_RETAIN', default: 10, integer: true, min: 1, help: 'Models kept per scope; older ones (never the active one) are deleted.' });
+
+/** Whether the trainer fits one model for all sensors or one per sensor (scorers fall back to the global one). */
+export const scopeBySetting = oneOf(['global', 'sensor'] as const, {
+  flag: 'scope-by',
+  env: 'NIDS_SCOPE_BY',
+  default: 'global',
+  help: "'global': one model for --scope; 'sensor': one per sensor_id, scope <scope>@<sensor_id>, which scorers prefer for that sensor's flows.",
+});

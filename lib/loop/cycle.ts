@@ -10,6 +10,7 @@ import { trainOnBaseline } from '../pipeline/train.ts';
 import { canaryFlows } from './canaries.ts';
 import { judge, splitHoldback, type GuardResult } from './guard.ts';
 import { selectWindow, type Verdicts, type WindowCounts } from './window.ts';
+import { sensorScope } from '../pipeline/sensor-models.ts';
 
 export interface CycleOptions {
   scope: string;
@@ -55,4 +56,17 @@ export async function trainCycle(flows: readonly Flow[], verdicts: Verdicts, mar
   if (status === 'promoted') await store.promote(o.scope, model.id);
   const pruned = await store.prune(o.scope, o.retain);
   return { status, model, guard, counts, pruned };
+}
+
+/** The flows of each scope a turn trains: all under `scope`, or each sensor's under `<scope>@<sensor_id>`. */
+export function flowsByScope(flows: Flow[], scope: string, scopeBy: 'global' | 'sensor'): Map<string, Flow[]> {
+  if (scopeBy === 'global') return new Map([[scope, flows]]);
+  const out = new Map<string, Flow[]>();
+  for (const f of flows) {
+    const key = sensorScope(scope, f.sensor_id);
+    let group = out.get(key);
+    if (!group) out.set(key, (group = []));
+    group.push(f);
+  }
+  return out;
 }

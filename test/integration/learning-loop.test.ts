@@ -11,11 +11,12 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { keys } from '../../lib/modelstore/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
-import type { ScoredFlow } from '../../lib/avro/records.ts';
+import type { Anomaly, ScoredFlow } from '../../lib/avro/records.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
+import { freePort } from '../helpers/registry.ts';
 
 const stack = stackEndpoints();
 const run = uniqueName('loop');
@@ -35,6 +36,7 @@ before(async () => {
   await runNids(['simulate', '--out', pcap('benign1'), '--seed', '31', '--duration', '150', '--start', '2026-11-02T09:00:00Z']);
   await runNids(['simulate', '--out', pcap('benign2'), '--seed', '32', '--duration', '150', '--start', '2026-11-02T10:00:00Z']);
   await runNids(['simulate', '--out', pcap('attack'), '--seed', '33', '--duration', '90', '--start', '2026-11-02T11:00:00Z', '--attacks', 'portscan']);
+  await runNids(['simulate', '--out', pcap('short'), '--seed', '34', '--duration', '30', '--start', '2026-11-02T09:00:00Z']);
 });
 after(async () => {
   await Promise.all(running.map((p) => p.stop(5000)));
@@ -174,4 +176,49 @@ test('rollback goes back along the scope\'s history; retention prunes old models
   assert.equal(r.code, 1);
   assert.match(r.stderr, /no earlier model/);
   assert.equal(await store.activeId(a), ids[1]);
+});
+
+test('three sensors on one topic: per-sensor models where they exist, the global one elsewhere, sensor_id on every output', { timeout: 240_000 }, async () => {
+  const scope = `${run}-multi`;
+  const multi = { flows: `${run}.multi.flows`, scored: `${run}.multi.scored`, anomalies: `${run}.multi.anomalies`, dlq: `${run}.multi.dlq` };
+  await createTopics(stack.brokers, [multi.scored, multi.anomalies, multi.dlq]);
+  await createTopics(stack.brokers, [multi.flows], 6);
+  const multiArgs = ['--flows-topic', multi.flows, '--scored-topic', multi.scored, '--anomalies-topic', multi.anomalies, '--dlq-topic', multi.dlq];
+  const sensors = { 'site-a': 'benign1', 'site-b': 'benign2', 'site-c': 'short' } as const;
+  await Promise.all(Object.entries(sensors).map(([id, name]) =>
+    runNids(['sensor', '--brokers', stack.brokers, '--registry', stack.registry, '--flows-topic', multi.flows, '--input', pcap(name), '--sensor-id', id])));
+
+  const base = ['trainer', ...common, ...multiArgs, '--scope', scope, '--every', '0', '--no-guard', '--min-flows', '400'];
+  const global = (await runNids(base)).stdout.trim();
+  // Per sensor: site-c's 30 s are below --min-flows, so it gets no model of its own (the turn says so, exit 1).
+  const perSensor = await startNids([...base, '--scope-by', 'sensor']).exited;
+  assert.equal(perSensor.code, 1, perSensor.stderr);
+  assert.match(perSensor.stderr, /not training .*@site-c/);
+  const own = new Map(perSensor.stdout.trim().split('\n').map((l) => l.split(' ').reverse() as [string, string]));
+  assert.deepEqual([...own.keys()].sort(), [`${scope}@site-a`, `${scope}@site-b`]);
+
+  const port = await freePort();
+  const scorer = startNids(['scorer', ...common, ...multiArgs, '--scope', scope, '--group-id', `${run}-multi-scorer`, '--metrics-port', String(port)]);
+  running.push(scorer);
+  const published = await readTopic<Flow>(multi.flows, 'flow', (r) => r.length > 0, { settleMs: 1000 });
+  const scored = await readTopic<ScoredFlow>(multi.scored, 'scoredFlow', (r) => new Set(r.map((x) => x.flow.flow_id)).size >= published.length, { timeoutMs: 120_000, settleMs: 500 });
+  const modelsOf = (sensor: string) => new Set(scored.filter((x) => x.flow.sensor_id === sensor).map((x) => x.model_id));
+  assert.deepEqual(modelsOf('site-a'), new Set([own.get(`${scope}@site-a`)]));
+  assert.deepEqual(modelsOf('site-b'), new Set([own.get(`${scope}@site-b`)]));
+  assert.deepEqual(modelsOf('site-c'), new Set([global]), 'a sensor without its own model falls back to the global one');
+  const flagged = new Map(scored.filter((x) => x.anomaly === -1).map((x) => [x.flow.flow_id, x.flow.sensor_id]));
+  assert.ok(flagged.size > 0, 'some flows are flagged');
+  const anomalies = await readTopic<Anomaly>(multi.anomalies, 'anomaly', (r) => new Set(r.map((a) => a.flow_id)).size >= flagged.size, { timeoutMs: 60_000, settleMs: 500 });
+  for (const a of anomalies) assert.equal(a.sensor_id, flagged.get(a.flow_id), 'each anomaly names the sensor that saw its flow');
+
+  const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  for (const id of Object.keys(sensors)) {
+    const n = Number(new RegExp(`nids_scorer_sensor_flows_total\\{sensor_id="${id}"[^}]*\\} (\\d+)`).exec(metrics)?.[1]);
+    assert.ok(n >= published.filter((f) => f.sensor_id === id).length, `per-sensor flows of ${id}: ${n}`);
+  }
+  assert.match(metrics, new RegExp(`nids_scorer_model_info\\{scope="${scope}@site-a",model_id="${own.get(`${scope}@site-a`)}"`));
+  assert.match(metrics, /nids_scorer_consumer_lag\{partition="\d"[^}]*\} \d+/);
+  assert.match(metrics, new RegExp(`nids_scorer_model_age_seconds\\{scope="${scope}"[^}]*\\} \\d`));
+  assert.match(metrics, /nids_scorer_model_reload_failures\{[^}]*\} 0/);
+  await scorer.stop();
 });
