@@ -3,12 +3,15 @@
 // IPv4 (options, fragments) and IPv6 (extension headers); TCP, UDP, ICMP, ICMPv6.
 // A packet that cannot be decoded is counted by reason and skipped, never thrown.
 //
-// Fragments (no reassembly, on purpose: it needs per-datagram state an attacker controls):
-// a first fragment carries the transport header, so it decodes normally, with its own IP
-// length, and is attributed to its flow. A later fragment has no ports to find the flow
-// by: it is counted (`fragments`, and the 'non_first_fragment' reason) and skipped, so
-// a fragmented datagram's later bytes are missing from its flow's byte counts.
+// Fragments are not reassembled (that needs per-datagram buffers an attacker controls); each
+// counts into its datagram's flow instead. A first fragment carries the transport header, so
+// it decodes normally, with its own IP length. A later fragment takes the ports its first
+// fragment left in a fixed-size FragmentMap (fragments.ts) and decodes as a packet of that
+// flow with no transport header (laterFragment: no TCP flags, no payload bytes to inspect).
+// A later fragment whose first was never seen is an orphan: counted ('orphan_fragment') and
+// skipped.
 import { LinkType } from '../pcap/types.ts';
+import { FragmentMap } from './fragments.ts';
 
 /** What Decoder.decode returns: NONE (decoded) or the reason a packet was skipped. Codes, not errors: the hot path throws nothing. */
 export const DecodeStatus = {
@@ -44,7 +47,7 @@ export const DECODE_STATUS_NAMES = [
   'truncated_ip',
   'bad_ip_header',
   'truncated_transport',
-  'non_first_fragment',
+  'orphan_fragment',
   'bad_ipv6_extension',
   'bad_transport_header',
 ] as const;
@@ -70,6 +73,8 @@ export class PacketInfo {
   payloadCaptured = 0;
   /** A first fragment (ports present, more fragments follow). */
   firstFragment = false;
+  /** A later fragment: ports from its first fragment, no transport header in this packet. */
+  laterFragment = false;
   /** ICMP type and code as sent; -1 when not ICMP. */
   icmpType = -1;
   icmpCode = -1;
@@ -117,8 +122,10 @@ export function icmpIsTwoWay(protocol: number, type: number): boolean {
 export class Decoder {
   /** Packets that failed, by DecodeStatus code (index 0 unused). */
   readonly errors = new Float64Array(DECODE_STATUS_NAMES.length);
-  /** Fragments seen: first fragments (decoded, with ports) and later ones (skipped). */
+  /** Fragments seen: first ones, later ones counted into their flow, and orphans (skipped). */
   fragments = 0;
+  /** First fragments' ports, by datagram, for the later fragments. */
+  private readonly datagrams = new FragmentMap();
   /** Packets decoded successfully. */
   decoded = 0;
   /** The link type of the last packet skipped as 'unsupported_link' (-1: none). */
@@ -208,13 +215,35 @@ export class Decoder {
     dst[3] = b[p + 19]!;
     out.ipLength = total;
     out.firstFragment = false;
-    if ((fragField & 0x3fff) !== 0) {
-      this.fragments++;
-      if ((fragField & 0x1fff) !== 0) return E_FRAGMENT;
-      out.firstFragment = true;
+    out.laterFragment = false;
+    if ((fragField & 0x3fff) === 0) {
+      const l4End = p + total < end ? p + total : end;
+      return this.decodeTransport(b, p + ihl, l4End, total - ihl, out);
     }
+    this.fragments++;
+    const id = (b[p + 4]! << 8) | b[p + 5]!;
+    if ((fragField & 0x1fff) !== 0) return this.decodeLaterFragment(4, id, total - ihl, end, out);
+    // Offset 0 with more fragments to follow: the first of several.
+    out.firstFragment = (fragField & 0x2000) !== 0;
     const l4End = p + total < end ? p + total : end;
-    return this.decodeTransport(b, p + ihl, l4End, total - ihl, out);
+    const r = this.decodeTransport(b, p + ihl, l4End, total - ihl, out);
+    if (r === E_NONE && out.firstFragment) this.datagrams.remember(4, out.src, out.dst, out.protocol, id, out.srcPort, out.dstPort);
+    return r;
+  }
+
+  /** A fragment at a non-zero offset: a packet of its first fragment's flow, or an orphan. */
+  private decodeLaterFragment(version: number, id: number, bytes: number, end: number, out: PacketInfo): number {
+    if (!this.datagrams.lookup(version, out.src, out.dst, out.protocol, id)) return E_FRAGMENT;
+    out.laterFragment = true;
+    out.srcPort = this.datagrams.foundSrcPort;
+    out.dstPort = this.datagrams.foundDstPort;
+    out.tcpFlags = 0;
+    out.icmpType = -1;
+    out.icmpCode = -1;
+    out.payloadLength = bytes;
+    out.payloadOffset = end;
+    out.payloadCaptured = 0;
+    return E_NONE;
   }
 
   private decodeIPv6(b: Uint8Array, p: number, end: number, out: PacketInfo): number {
@@ -233,6 +262,8 @@ export class Decoder {
     }
     out.ipLength = 40 + payloadLen;
     out.firstFragment = false;
+    out.laterFragment = false;
+    let fragmentId = -1;
     const l4Limit = p + 40 + payloadLen < end ? p + 40 + payloadLen : end;
     let q = p + 40;
     let remaining = payloadLen;
@@ -241,15 +272,26 @@ export class Decoder {
     for (let hops = 0; hops < 16; hops++) {
       if (next !== 0 && next !== 43 && next !== 44 && next !== 51 && next !== 60) {
         out.protocol = next;
-        return this.decodeTransport(b, q, l4Limit, remaining, out);
+        const r = this.decodeTransport(b, q, l4Limit, remaining, out);
+        if (r === E_NONE && out.firstFragment) this.datagrams.remember(6, src, dst, next, fragmentId, out.srcPort, out.dstPort);
+        return r;
       }
       if (l4Limit - q < 8) return remaining < 8 ? E_BAD_IPV6_EXTENSION : E_TRUNCATED_IP;
       let hlen: number;
       if (next === 44) {
         const fragField = (b[q + 2]! << 8) | b[q + 3]!;
-        this.fragments++;
-        if (fragField >> 3 !== 0) return E_FRAGMENT;
-        out.firstFragment = (fragField & 1) !== 0;
+        const offset = fragField >> 3;
+        // Offset 0 and no more fragments: an "atomic fragment" (RFC 6946), a whole datagram.
+        if (offset !== 0 || (fragField & 1) !== 0) {
+          this.fragments++;
+          fragmentId = ((b[q + 4]! << 24) | (b[q + 5]! << 16) | (b[q + 6]! << 8) | b[q + 7]!) >>> 0;
+          if (offset !== 0) {
+            // The fragment header's next header is the upper protocol of the whole datagram.
+            out.protocol = b[q]!;
+            return this.decodeLaterFragment(6, fragmentId, remaining - 8, end, out);
+          }
+          out.firstFragment = true;
+        }
         hlen = 8;
       } else if (next === 51) hlen = (b[q + 1]! + 2) * 4;
       else hlen = (b[q + 1]! + 1) * 8;

@@ -5,7 +5,7 @@ import { communityId } from '../../../lib/flow/community-id.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
 import { END_REASONS } from '../../../lib/flow/record.ts';
 import { LinkType } from '../../../lib/pcap/types.ts';
-import { tcpFrame, udpFrame, dnsMessage, ethernet, ipv4, ipv6, type Endpoint } from '../../../lib/sim/frames.ts';
+import { tcpFrame, udpFrame, dnsMessage, ethernet, ipv4, ipv6, udp, type Endpoint } from '../../../lib/sim/frames.ts';
 import { TcpFlag } from '../../../lib/packet/decode.ts';
 import { ipBytes } from '../../../lib/features/cidr.ts';
 
@@ -195,11 +195,27 @@ test('flush exports everything open; closed flows keep their reason; counters ad
   const st = h.table.stats();
   assert.equal(st.packets, 12);
   assert.equal(st.decodeErrors.truncated_link, 1);
-  assert.equal(st.decodeErrors.non_first_fragment, 1);
+  assert.equal(st.decodeErrors.orphan_fragment, 1);
   assert.equal(st.fragments, 1);
   assert.equal(st.flowsOpen, 0);
   assert.deepEqual([st.flowsExported.fin, st.flowsExported.shutdown], [1, 1]);
   assert.equal(h.table.exported.length, END_REASONS.length);
+});
+
+test('a fragmented datagram counts into its flow with every fragment\'s bytes; an orphan fragment is counted and skipped', () => {
+  const h = new Harness();
+  const [a, b] = [[10, 0, 0, 7], [10, 0, 0, 8]];
+  // 4 000 bytes of UDP payload to port 5000 in three fragments (1480 + 1480 + 1048 IP payload).
+  h.feed(ethernet(ipv4(a, b, 17, udp(6000, 5000, new Uint8Array(1472)), { id: 42, mf: true })), T0);
+  h.feed(ethernet(ipv4(a, b, 17, new Uint8Array(1480), { id: 42, frag: 185, mf: true })), T0 + 10);
+  h.feed(ethernet(ipv4(a, b, 17, new Uint8Array(1048), { id: 42, frag: 370 })), T0 + 20);
+  h.feed(ethernet(ipv4(a, b, 17, new Uint8Array(100), { id: 43, frag: 370 })), T0 + 30);
+  h.table.flush('shutdown');
+  assert.equal(h.flows.length, 1);
+  const f = h.flows[0]!;
+  assert.deepEqual([f.src_port, f.dst_port, f.packets_fwd, f.bytes_fwd, f.payload_bytes_fwd], [6000, 5000, 3, 1500 + 1500 + 1068, 1472 + 1480 + 1048]);
+  const st = h.table.stats();
+  assert.deepEqual([st.fragments, st.decodeErrors.orphan_fragment], [4, 1]);
 });
 
 test('ICMP echo and reply form one flow; IPv6 flows and addresses', () => {

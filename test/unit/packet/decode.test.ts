@@ -25,13 +25,14 @@ function withPrefix(prefix: number[], ip: Uint8Array): Uint8Array {
 }
 
 /** An IPv6 extension header: next header, then `len8` 8-byte units of body after the first 8. */
-function ext(next: number, body: Uint8Array, type: 'generic' | 'ah' | 'frag' = 'generic', frag = { offset: 0, more: false }): Uint8Array {
+function ext(next: number, body: Uint8Array, type: 'generic' | 'ah' | 'frag' = 'generic', frag: { offset: number; more: boolean; id?: number } = { offset: 0, more: false }): Uint8Array {
   if (type === 'frag') {
     const h = new Uint8Array(8 + body.length);
     h[0] = next;
     const f = (frag.offset << 3) | (frag.more ? 1 : 0);
     h[2] = f >> 8;
     h[3] = f & 0xff;
+    new DataView(h.buffer).setUint32(4, frag.id ?? 0);
     h.set(body, 8);
     return h;
   }
@@ -90,11 +91,14 @@ test('IPv6 extension headers: hop-by-hop, routing, destination options, AH, frag
   assert.equal(r, DecodeStatus.NONE);
   assert.equal(formatAddress(p.src, 6), '2001:db8::1');
   assert.deepEqual([p.protocol, p.srcPort, p.dstPort, p.tcpFlags, p.payloadLength, p.ipLength], [6, 1234, 80, 0x12, 5, 40 + chain.length]);
-  // First fragment: ports, counted; a later one: counted and skipped.
+  // First fragment: ports, counted; an orphan later one (its first never seen): counted and skipped.
   const first = decode(ipv6(A6, B6, 44, ext(17, udp(5, 6, new Uint8Array(100)), 'frag', { offset: 0, more: true })), LinkType.RAW);
   assert.deepEqual([first.r, first.p.firstFragment, first.p.dstPort, first.d.fragments], [DecodeStatus.NONE, true, 6, 1]);
   const later = decode(ipv6(A6, B6, 44, ext(17, new Uint8Array(64), 'frag', { offset: 13, more: false })), LinkType.RAW);
   assert.deepEqual([later.r, later.d.fragments, later.d.errors[DecodeStatus.FRAGMENT]], [DecodeStatus.FRAGMENT, 1, 1]);
+  // An atomic fragment (offset 0, no more): a whole datagram, not a fragment.
+  const atomic = decode(ipv6(A6, B6, 44, ext(17, udp(5, 6, new Uint8Array(10)), 'frag')), LinkType.RAW);
+  assert.deepEqual([atomic.r, atomic.p.firstFragment, atomic.p.dstPort, atomic.d.fragments], [DecodeStatus.NONE, false, 6, 0]);
   // A header claiming more than the payload, and an endless chain.
   const liar = ext(6, t);
   liar[1] = 200;
@@ -141,6 +145,7 @@ test('IPv4: fragments, TSO zero length, bad headers', () => {
   const later = decode(ipv4(A, B, 17, new Uint8Array(16), { frag: 185 }), LinkType.RAW);
   assert.equal(later.r, DecodeStatus.FRAGMENT);
   assert.equal(later.d.fragments, 1);
+  assert.equal(DECODE_STATUS_NAMES[later.r], 'orphan_fragment');
   const tso = ipv4(A, B, 6, tcp(1, 2, TcpFlag.ACK, 3000));
   tso[2] = tso[3] = 0;
   const t = decode(tso, LinkType.RAW);
@@ -245,4 +250,32 @@ test('DNS: name, type, rcode, label count; compression; loops and garbage reject
   );
   assert.equal(entropy('aaaa'), 0);
   assert.equal(entropy('ab'), 1);
+});
+
+test('fragments count into their datagram\'s flow: a later fragment takes its first fragment\'s ports (IPv4 and IPv6), no TCP flags, no payload to inspect', () => {
+  const d = new Decoder();
+  const p = new PacketInfo();
+  const run = (pkt: Uint8Array) => d.decode(pkt, 0, pkt.length, LinkType.RAW, p);
+  // IPv4: a UDP datagram of 3 fragments (ids 7), interleaved with another datagram's (id 8).
+  assert.equal(run(ipv4(A, B, 17, udp(4000, 53, new Uint8Array(1472)), { id: 7, mf: true })), DecodeStatus.NONE);
+  assert.deepEqual([p.firstFragment, p.laterFragment, p.srcPort, p.dstPort], [true, false, 4000, 53]);
+  assert.equal(run(ipv4(A, B, 17, udp(4001, 123, new Uint8Array(100)), { id: 8, mf: true })), DecodeStatus.NONE);
+  assert.equal(run(ipv4(A, B, 17, new Uint8Array(1480), { id: 7, frag: 185, mf: true })), DecodeStatus.NONE);
+  assert.deepEqual([p.firstFragment, p.laterFragment, p.protocol, p.srcPort, p.dstPort, p.ipLength, p.payloadLength, p.payloadCaptured, p.tcpFlags], [false, true, 17, 4000, 53, 1500, 1480, 0, 0]);
+  assert.equal(run(ipv4(A, B, 17, new Uint8Array(40), { id: 8, frag: 14 })), DecodeStatus.NONE);
+  assert.deepEqual([p.srcPort, p.dstPort], [4001, 123]);
+  // Same id from another source, or another protocol: not this datagram.
+  assert.equal(run(ipv4(B, A, 17, new Uint8Array(40), { id: 7, frag: 370 })), DecodeStatus.FRAGMENT);
+  assert.equal(run(ipv4(A, B, 6, new Uint8Array(40), { id: 7, frag: 370 })), DecodeStatus.FRAGMENT);
+  // TCP: the later fragment carries no flags of its own.
+  assert.equal(run(ipv4(A, B, 6, tcp(5555, 80, TcpFlag.PSH | TcpFlag.ACK, 1000), { id: 9, mf: true })), DecodeStatus.NONE);
+  assert.equal(run(ipv4(A, B, 6, new Uint8Array(200), { id: 9, frag: 130 })), DecodeStatus.NONE);
+  assert.deepEqual([p.srcPort, p.dstPort, p.tcpFlags], [5555, 80, 0]);
+  // IPv6: the fragment header's identification and next header.
+  const id = 0xdeadbeef;
+  assert.equal(run(ipv6(A6, B6, 44, ext(17, udp(7000, 443, new Uint8Array(1000)), 'frag', { offset: 0, more: true, id }))), DecodeStatus.NONE);
+  assert.equal(run(ipv6(A6, B6, 44, ext(17, new Uint8Array(504), 'frag', { offset: 126, more: false, id }))), DecodeStatus.NONE);
+  assert.deepEqual([p.laterFragment, p.protocol, p.srcPort, p.dstPort, p.payloadLength, p.ipLength], [true, 17, 7000, 443, 504, 40 + 8 + 504]);
+  assert.equal(run(ipv6(A6, B6, 44, ext(17, new Uint8Array(504), 'frag', { offset: 126, more: false, id: id + 1 }))), DecodeStatus.FRAGMENT);
+  assert.deepEqual([d.fragments, d.errors[DecodeStatus.FRAGMENT]], [11, 3]);
 });
