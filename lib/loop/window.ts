@@ -40,7 +40,7 @@ export function selectWindow(flows: readonly Flow[], verdicts: Verdicts, marks: 
     else if (within(marks, 'exclude', f.ts_start)) counts.excluded_ranges++;
     else if (within(marks, 'clean', f.ts_start)) kept.push(f);
     else if (s.excludeFlagged && verdicts.flagged.has(f.flow_id)) counts.flagged++;
-    else if (s.excludeIncidentHosts && (verdicts.incidentHosts.has(f.src_ip) || verdicts.incidentHosts.has(f.dst_ip))) counts.incident_hosts++;
+    else if (s.excludeIncidentHosts && verdicts.incidentHosts.has(f.src_ip)) counts.incident_hosts++;
     else kept.push(f);
   }
   if (kept.length > s.maxFlows) {

@@ -83,10 +83,15 @@ export class IncidentTracker {
     return this.close((o) => o.incident.ts_end < this.now - GAP_US);
   }
 
-  /** The sources of the incidents still open: hosts the continuous trainer keeps out of its baseline. */
+  /**
+   * The sources of the host-behaviour incidents still open: hosts the continuous trainer
+   * keeps out of its baseline. Incidents grouped per victim (flow anomalies) are left out:
+   * their sources are every host that touched the victim, and their flagged flows are
+   * excluded one by one anyway.
+   */
   openSources(): Set<string> {
     const out = new Set<string>();
-    for (const o of this.open.values()) for (const s of o.sources) out.add(s);
+    for (const o of this.open.values()) if (!o.incident.behaviour.startsWith('flow.')) out.add(o.incident.src_ip);
     return out;
   }
 
