@@ -69,7 +69,23 @@ export async function createTopics(brokers: string, topics: string[], partitions
   const admin = kafka.admin();
   await admin.connect();
   try {
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    try {
+      await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: partitions, replicationFactor: 1 })) });
+    } catch (err) {
+      // On a loaded broker, the leader wait can ask for metadata before the new topics are
+      // known (UNKNOWN_TOPIC_OR_PARTITION); they were created, so wait for them instead.
+      if ((err as { type?: string }).type !== 'UNKNOWN_TOPIC_OR_PARTITION') throw err;
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          await admin.fetchTopicMetadata({ topics });
+          break;
+        } catch (e) {
+          if (Date.now() > deadline) throw e;
+          await new Promise((r) => setTimeout(r, 200));
+        }
+      }
+    }
   } finally {
     await admin.disconnect();
   }
