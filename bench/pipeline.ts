@@ -4,7 +4,8 @@
 // benign one with the product's defaults (the same model `nids analyze` and the trainer
 // service build: test/unit/pipeline/same-model.test.ts). Throughput is flows written to the
 // CSV per second of the whole run; latency is from the moment the flow table exports a
-// flow to the moment its CSV row is written. The distributed pipeline is not measured here.
+// flow to the moment its CSV row is written. Then the same captures through the distributed
+// pipeline on the local stack, impl "nids-kafka" (bench/pipeline-kafka.ts), when one runs.
 // Two inputs: packet-heavy (the simulated office, mostly web sessions of tens of packets)
 // and flow-heavy (a scan: 200,000 one-packet flows from 2,000 sources to 100 ports each,
 // on top of nothing else).
@@ -43,6 +44,7 @@ async function writeScan(path: string, sources: number, ports: number, startMicr
   }
   await w.close();
 }
+import { measureKafkaPipeline } from './pipeline-kafka.ts';
 
 const BATCH = 512;
 
@@ -96,6 +98,16 @@ async function main(): Promise<void> {
     emit(`pipeline.throughput.${input}`, 'nids-embedded', r.flows / r.seconds, 'flows/s');
     emit(`pipeline.latency_p50_ms.${input}`, 'nids-embedded', q(0.5), 'ms');
     emit(`pipeline.latency_p99_ms.${input}`, 'nids-embedded', q(0.99), 'ms');
+  }
+  const latencyPcap = join(dir, 'latency.pcap');
+  const latencySpanS = 600;
+  const sim = await writeSimulatedPcap(latencyPcap, { seed: 3, durationS: latencySpanS, startMicros: 1.7e15 + 1400e6, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] });
+  const k = await measureKafkaPipeline(dir, baselinePcap, inputPcap, latencyPcap, sim.benignFlows + sim.attackFlows, latencySpanS);
+  if (k) {
+    const kq = (p: number) => k.latencyMs[Math.min(k.latencyMs.length - 1, Math.floor(p * k.latencyMs.length))]!;
+    emit('pipeline.throughput.packet_heavy', 'nids-kafka', k.throughput, 'flows/s');
+    emit('pipeline.latency_p50_ms', 'nids-kafka', kq(0.5), 'ms');
+    emit('pipeline.latency_p99_ms', 'nids-kafka', kq(0.99), 'ms');
   }
   rmSync(dir, { recursive: true, force: true });
 }

@@ -14,11 +14,12 @@ const COMMANDS: Record<string, Command> = {
   simulate: { summary: 'Write a pcap of benign traffic and selected attacks, with a ground-truth file.', load: () => import('./simulate.ts') },
   eval: { summary: 'Score a labeled CSV against a simulation\'s ground truth (recall, false alarms).', load: () => import('./eval.ts') },
   sensor: { summary: 'Service: packets -> flows -> Kafka (nids.flows.v1).', load: () => import('../services/sensor/main.ts') },
-  trainer: { summary: 'Service: baseline window from Kafka -> Isolation Forest -> Redis (active model).', load: () => import('../services/trainer/main.ts') },
+  trainer: { summary: 'Service: every 15 min, baseline window from Kafka -> Isolation Forest -> promotion guard -> Redis (active model).', load: () => import('../services/trainer/main.ts') },
   scorer: { summary: 'Service: flows -> scores with the active model -> nids.scored.v1 + nids.anomalies.v1.', load: () => import('../services/scorer/main.ts') },
   sink: { summary: 'Service: scored flows -> five_tuple_with_anomaly.csv + anomaly_plot.png.', load: () => import('../services/sink/main.ts') },
   registry: { summary: 'Service: Confluent-compatible schema registry over the compacted _schemas topic.', load: () => import('../services/registry/main.ts') },
-  model: { summary: 'Manage the models in Redis: list, show, promote, export, import.', load: () => import('./model.ts') },
+  model: { summary: 'Manage the models in Redis: list, show, promote, rollback, diff, prune, export, import.', load: () => import('./model.ts') },
+  baseline: { summary: 'Mark time ranges known-clean or excluded for the continuous trainer (Redis).', load: () => import('./baseline.ts') },
   stack: { summary: 'Start, stop or check the local Kafka + schema registry + Redis (scripts/stack.sh).', load: () => import('./stack.ts') },
 };
 

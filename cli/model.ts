@@ -1,5 +1,6 @@
 // `nids model`: what is in the model store and which model is in force, and the moves an
-// operator makes by hand: promote (or roll back to) a model, import one trained offline.
+// operator makes by hand: promote a model, roll back to the previous one, compare two,
+// import one trained offline, prune a scope to its retention.
 import { readFileSync } from 'node:fs';
 import { checkOutFile, writeFileAtomic } from '../lib/output/index.ts';
 import { ConfigError, helpText, loadConfig, optionalStr } from '../lib/config/index.ts';
@@ -8,17 +9,23 @@ import { promoteSetting } from '../lib/config/stages.ts';
 import { RedisModelStore } from '../lib/modelstore/redis.ts';
 import { Detector } from '../lib/detector/index.ts';
 import { modelMetaOf } from '../lib/pipeline/train.ts';
+import { retainSetting } from '../lib/config/loop.ts';
+import { diffModels } from '../lib/loop/diff.ts';
 
 const spec = {
   ...redisSettings,
   out: optionalStr({ flag: 'out', env: 'NIDS_MODEL_OUT', metavar: 'file', help: 'export: where to write the model.' }),
   promote: { ...promoteSetting, help: 'import: make the imported model active (--no-promote: store only).' },
+  retain: { ...retainSetting, help: `prune: ${retainSetting.help}` },
 };
 
 const USAGE = `Usage:
   nids model list                    models in Redis, newest first; * marks the active one
   nids model show <id>               a model's metadata
   nids model promote <id>            make <id> the active model of --scope (scorers reload it)
+  nids model rollback                back to the model in force before the active one of --scope
+  nids model diff <a> <b>            threshold, window, guard verdicts and feature ranges compared
+  nids model prune [--retain N]      delete --scope's models beyond the newest N (never the active one)
   nids model export <id> --out <f>   write a model's bytes to a file
   nids model import <file> [--no-promote]
                                      store a model file (e.g. from nids analyze) and promote it`;
@@ -36,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const { config, rest } = parsed;
-  const [verb, arg] = rest;
+  const [verb, arg, arg2] = rest;
   const need = (what: string): string => {
     if (!arg) throw new ConfigError(`${verb}: needs ${what}`);
     return arg;
@@ -50,7 +57,7 @@ export async function run(argv: string[]): Promise<number> {
         const models = await store.list();
         if (models.length === 0) process.stdout.write('no models stored; train one with `nids trainer`\n');
         for (const m of models) {
-          process.stdout.write(`${m.id === active ? '*' : ' '} ${m.id}  ${m.created_at}  scope=${m.scope}  samples=${m.n_samples}  threshold=${m.threshold}  window=${m.window}\n`);
+          process.stdout.write(`${m.id === active ? '*' : ' '} ${m.id}  ${m.created_at}  scope=${m.scope}  status=${m.status ?? 'unknown'}  samples=${m.n_samples}  threshold=${m.threshold}  window=${m.window}${m.refused_reason ? `  refused: ${m.refused_reason}` : ''}\n`);
         }
         return 0;
       }
@@ -62,6 +69,22 @@ export async function run(argv: string[]): Promise<number> {
       case 'promote': {
         await store.promote(config.scope, need('a model id'));
         process.stdout.write(`${arg} is now active for scope ${config.scope}\n`);
+        return 0;
+      }
+      case 'rollback': {
+        const { from, to } = await store.rollback(config.scope);
+        process.stdout.write(`scope ${config.scope}: ${from} -> ${to} (now active)\n`);
+        return 0;
+      }
+      case 'diff': {
+        if (!arg || !arg2) throw new ConfigError('diff: needs two model ids');
+        const [a, b] = await Promise.all([store.load(arg), store.load(arg2)]);
+        process.stdout.write(diffModels(a, b).join('\n') + '\n');
+        return 0;
+      }
+      case 'prune': {
+        const gone = await store.prune(config.scope, config.retain);
+        process.stdout.write(`scope ${config.scope}: deleted ${gone.length} model(s)${gone.length ? `: ${gone.join(' ')}` : ''}\n`);
         return 0;
       }
       case 'export': {

@@ -116,6 +116,11 @@ export class Detector {
     return this.featurizer.names;
   }
 
+  /** Each feature's raw min and max in the baseline it was fitted on (what `nids model diff` compares). */
+  featureRanges(): { name: string; min: number; max: number }[] {
+    return this.featurizer.names.map((name, i) => ({ name, min: this.baseline.min[i]!, max: this.baseline.max[i]! }));
+  }
+
   get params(): Readonly<Record<string, unknown>> {
     return { ...this.forest.params, featurizer: this.featurizer.name, internalCidrs: this.featurizer.state.internalCidrs };
   }

@@ -77,6 +77,8 @@ export function toDeadLetter(topic: string, partition: number, message: KafkaMes
 export interface BatchContext {
   topic: string;
   partition: number;
+  /** Records of the partition after this batch not consumed yet (its consumer lag). */
+  lag: number;
   /** Keeps the group session alive during long work. */
   heartbeat(): Promise<void>;
 }
@@ -95,7 +97,8 @@ export async function runBatches(
     autoCommit: true,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
-      await handle(batch.messages, { topic: batch.topic, partition: batch.partition, heartbeat });
+      const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n));
+      await handle(batch.messages, { topic: batch.topic, partition: batch.partition, lag, heartbeat });
       resolveOffset(batch.messages[batch.messages.length - 1]!.offset);
       await commitOffsetsIfNecessary();
       await heartbeat();

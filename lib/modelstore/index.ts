@@ -15,6 +15,20 @@ export interface ModelMeta {
   threshold: number;
   /** JSON of the training parameters. */
   params: string;
+  /** The promotion guard's verdict (lib/loop/guard.ts); absent for models stored without one. */
+  status?: 'promoted' | 'refused' | 'stored';
+  /** Why the guard refused the model. */
+  refused_reason?: string;
+  /** JSON of the guard's figures (GuardResult) and of the window's counts. */
+  guard?: string;
+}
+
+/** A time range an operator vouched for (`clean`) or ruled out (`exclude`) as a baseline. */
+export interface BaselineMark {
+  kind: 'clean' | 'exclude';
+  /** Epoch microseconds, [from, to). */
+  from: number;
+  to: number;
 }
 
 export interface StoredModel {
@@ -43,7 +57,13 @@ export const keys = {
   model: (id: string) => `nids:model:${id}`,
   meta: (id: string) => `nids:model:${id}:meta`,
   active: (scope: string) => `nids:model:active:${scope}`,
+  /** Sorted set of a scope's model ids, scored by creation time (ms): what retention prunes. */
+  scope: (scope: string) => `nids:model:scope:${scope}`,
+  /** List of a scope's active ids, newest first: what rollback goes back along. */
+  history: (scope: string) => `nids:model:history:${scope}`,
   channel: 'nids:model:updates',
+  /** List of JSON BaselineMark: the ranges `nids baseline mark` recorded. */
+  marks: 'nids:baseline:marks',
 } as const;
 
 export class MemoryModelStore implements ModelStore {

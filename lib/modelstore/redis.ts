@@ -2,9 +2,11 @@
 // atomically together with the promotion message (MULTI), and pub/sub for hot reload.
 import { Redis } from 'ioredis';
 import { redactUrl } from '../config/index.ts';
-import { keys, modelId, ModelNotFoundError, type ModelMeta, type ModelStore, type StoredModel } from './index.ts';
+import { keys, modelId, ModelNotFoundError, type BaselineMark, type ModelMeta, type ModelStore, type StoredModel } from './index.ts';
 
 const NUMERIC: ReadonlySet<string> = new Set(['n_samples', 'threshold']);
+/** Active ids remembered per scope for rollback (retention deletes the models themselves). */
+const HISTORY_LENGTH = 100;
 
 export class RedisModelStore implements ModelStore {
   private readonly redis: Redis;
@@ -32,7 +34,8 @@ export class RedisModelStore implements ModelStore {
     const full: ModelMeta = { ...meta, id: modelId(bytes) };
     const hash: Record<string, string> = {};
     for (const [k, v] of Object.entries(full)) hash[k] = String(v);
-    await this.redis.multi().set(keys.model(full.id), Buffer.from(bytes)).hset(keys.meta(full.id), hash).exec();
+    const createdMs = Date.parse(full.created_at) || Date.now();
+    await this.redis.multi().set(keys.model(full.id), Buffer.from(bytes)).hset(keys.meta(full.id), hash).zadd(keys.scope(full.scope), createdMs, full.id).exec();
     return full;
   }
 
@@ -59,7 +62,63 @@ export class RedisModelStore implements ModelStore {
 
   async promote(scope: string, id: string): Promise<void> {
     if (!(await this.redis.exists(keys.model(id)))) throw new ModelNotFoundError(`cannot promote ${id}: not in Redis`);
-    await this.redis.multi().set(keys.active(scope), id).publish(keys.channel, JSON.stringify({ scope, id })).exec();
+    await this.redis
+      .multi()
+      .set(keys.active(scope), id)
+      .hset(keys.meta(id), 'status', 'promoted')
+      .lrem(keys.history(scope), 0, id)
+      .lpush(keys.history(scope), id)
+      .ltrim(keys.history(scope), 0, HISTORY_LENGTH - 1)
+      .publish(keys.channel, JSON.stringify({ scope, id }))
+      .exec();
+  }
+
+  /**
+   * Back to the model that was in force before the current one (the newest earlier entry of
+   * the scope's history that is still stored). The current one leaves the history, so a
+   * second rollback goes one step further back.
+   */
+  async rollback(scope: string): Promise<{ from: string; to: string }> {
+    const current = await this.activeId(scope);
+    if (!current) throw new ModelNotFoundError(`scope ${scope} has no active model to roll back`);
+    const history = await this.redis.lrange(keys.history(scope), 0, -1);
+    for (const id of history) {
+      if (id === current || !(await this.redis.exists(keys.model(id)))) continue;
+      await this.redis
+        .multi()
+        .set(keys.active(scope), id)
+        .lrem(keys.history(scope), 0, current)
+        .publish(keys.channel, JSON.stringify({ scope, id }))
+        .exec();
+      return { from: current, to: id };
+    }
+    throw new ModelNotFoundError(`scope ${scope}: no earlier model in force is still stored (only ${current})`);
+  }
+
+  /** Deletes the scope's models beyond the newest `keep`, never the active one; returns their ids. */
+  async prune(scope: string, keep: number): Promise<string[]> {
+    const [ids, active] = await Promise.all([this.redis.zrevrange(keys.scope(scope), 0, -1), this.activeId(scope)]);
+    const doomed = ids.slice(keep).filter((id) => id !== active);
+    if (doomed.length === 0) return [];
+    const tx = this.redis.multi();
+    for (const id of doomed) tx.del(keys.model(id), keys.meta(id)).zrem(keys.scope(scope), id).lrem(keys.history(scope), 0, id);
+    await tx.exec();
+    return doomed;
+  }
+
+  async marks(): Promise<BaselineMark[]> {
+    return (await this.redis.lrange(keys.marks, 0, -1)).map((m) => JSON.parse(m) as BaselineMark);
+  }
+
+  async addMark(mark: BaselineMark): Promise<void> {
+    await this.redis.rpush(keys.marks, JSON.stringify(mark));
+  }
+
+  /** Forgets every mark; returns how many there were. */
+  async clearMarks(): Promise<number> {
+    const n = await this.redis.llen(keys.marks);
+    await this.redis.del(keys.marks);
+    return n;
   }
 
   async activeId(scope: string): Promise<string | null> {

@@ -2,12 +2,14 @@
 // check that covers messages missed while disconnected) loads the new model; any failure
 // keeps the last good one scoring. Used by the scorer service and the embedded mode.
 import { Detector } from '../detector/index.ts';
-import type { ModelStore } from '../modelstore/index.ts';
+import type { ModelMeta, ModelStore } from '../modelstore/index.ts';
 import type { Logger } from '../log/index.ts';
 import type { ActiveModel } from './score.ts';
 
 export class ActiveModelHolder {
   current: ActiveModel | null = null;
+  /** The metadata of `current` (its age is `created_at`'s). */
+  currentMeta: ModelMeta | null = null;
   reloads = 0;
   reloadFailures = 0;
   private unsubscribe: (() => Promise<void>) | null = null;
@@ -37,6 +39,11 @@ export class ActiveModelHolder {
     return new Promise<ActiveModel>((resolve) => this.waiters.push(() => resolve(this.current!))).finally(() => clearInterval(poll));
   }
 
+  /** Resolves once the loads asked for so far are done (loaded or failed). */
+  settled(): Promise<void> {
+    return this.loading;
+  }
+
   private async check(): Promise<void> {
     try {
       const id = await this.store.activeId(this.scope);
@@ -55,6 +62,7 @@ export class ActiveModelHolder {
         const detector = Detector.deserialize(bytes);
         const previous = this.current?.id ?? null;
         this.current = { id, detector };
+        this.currentMeta = meta;
         this.reloads++;
         this.log.info({ model: id, previous, window: meta.window, n_samples: meta.n_samples, threshold: meta.threshold }, 'model in force');
         this.onChange?.(this.current);

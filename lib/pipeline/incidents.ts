@@ -109,6 +109,18 @@ export class IncidentTracker {
     return sorted(out);
   }
 
+  /**
+   * The sources of the host-behaviour incidents still open: hosts the continuous trainer
+   * keeps out of its baseline. Incidents grouped per victim (flow anomalies) are left out:
+   * their sources are every host that touched the victim, and their flagged flows are
+   * excluded one by one anyway.
+   */
+  openSources(): Set<string> {
+    const out = new Set<string>();
+    for (const o of this.open.values()) if (!o.incident.behaviour.startsWith('flow.')) out.add(o.incident.src_ip);
+    return out;
+  }
+
   /** Closes and returns every open incident (end of input, shutdown). */
   flush(reportedAt: number): Incident[] {
     return this.close(() => true, reportedAt);

@@ -11,7 +11,7 @@ import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import type { Flow } from '../../lib/flow/record.ts';
 import type { Anomaly, Incident, ScoredFlow } from '../../lib/avro/records.ts';
-import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
+import { SensorModels } from '../../lib/pipeline/sensor-models.ts';
 import { scoreFlows } from '../../lib/pipeline/score.ts';
 import { IncidentTracker, latestEnd } from '../../lib/pipeline/incidents.ts';
 import { nowMicros } from '../../lib/time/index.ts';
@@ -25,6 +25,13 @@ const spec = {
   ...incidentSettings,
 };
 
+/** One metric update per distinct key of a batch, not one per record. */
+function countBy<T>(items: readonly T[], key: (x: T) => string, add: (key: string, n: number) => void): void {
+  const counts = new Map<string, number>();
+  for (const x of items) counts.set(key(x), (counts.get(key(x)) ?? 0) + 1);
+  for (const [k, n] of counts) add(k, n);
+}
+
 export const scorerService: ServiceDef<typeof spec> = {
   name: 'scorer',
   usage: 'Usage: nids scorer [options]',
@@ -32,24 +39,50 @@ export const scorerService: ServiceDef<typeof spec> = {
   spec,
   async main({ config, log, metrics, stopped }) {
     const reg = [metrics.registry];
-    const scoredTotal = new Counter({ name: 'nids_scorer_flows_scored_total', help: 'Flows scored', registers: reg });
+    const scoredTotal = new Counter({ name: 'nids_scorer_flows_scored_total', help: 'Flows scored (rate() of it: flows/s)', registers: reg });
+    const sensorFlows = new Counter({ name: 'nids_scorer_sensor_flows_total', help: 'Flows scored, per sensor', labelNames: ['sensor_id'], registers: reg });
     const anomalyTotal = new Counter({ name: 'nids_scorer_anomalies_total', help: 'Flows labeled anomalous', labelNames: ['severity'], registers: reg });
+    const sensorAnomalies = new Counter({ name: 'nids_scorer_sensor_anomalies_total', help: 'Flows labeled anomalous, per sensor', labelNames: ['sensor_id'], registers: reg });
     const dlqTotal = new Counter({ name: 'nids_scorer_dead_letters_total', help: 'Records sent to the DLQ', registers: reg });
     const batchSeconds = new Histogram({ name: 'nids_scorer_batch_seconds', help: 'Decode + score + produce time per batch', registers: reg });
     const incidentTotal = new Counter({ name: 'nids_scorer_incident_reports_total', help: 'Incident reports produced', labelNames: ['status'], registers: reg });
-    const modelInfo = new Gauge({ name: 'nids_scorer_model_info', help: 'The model in force (value 1)', labelNames: ['model_id', 'feature_version'], registers: reg });
+    const lag = new Gauge({ name: 'nids_scorer_consumer_lag', help: 'Records of a flows partition not consumed yet, after the last batch', labelNames: ['partition'], registers: reg });
+    const modelInfo = new Gauge({ name: 'nids_scorer_model_info', help: 'The model in force per scope (value 1)', labelNames: ['scope', 'model_id', 'feature_version'], registers: reg });
 
     const store = await new RedisModelStore(config.redis).connect();
-    const model = new ActiveModelHolder(store, config.scope, log, (m) => {
-      modelInfo.reset();
-      modelInfo.set({ model_id: m.id, feature_version: m.detector.featureVersion }, 1);
+    const inForce = new Map<string, { scope: string; model_id: string; feature_version: string }>();
+    const models = new SensorModels(store, config.scope, log, (scope, m) => {
+      const before = inForce.get(scope);
+      if (before) modelInfo.remove(before);
+      const labels = { scope, model_id: m.id, feature_version: m.detector.featureVersion };
+      inForce.set(scope, labels);
+      modelInfo.set(labels, 1);
     });
-    await model.start();
+    new Gauge({
+      name: 'nids_scorer_model_age_seconds',
+      help: 'Age of the model in force per scope (since it was trained)',
+      labelNames: ['scope'],
+      registers: reg,
+      collect() {
+        this.reset();
+        for (const [scope, h] of models.holders()) if (h.currentMeta) this.set({ scope }, (Date.now() - Date.parse(h.currentMeta.created_at)) / 1000);
+      },
+    });
+    new Gauge({
+      name: 'nids_scorer_model_reload_failures',
+      help: 'Promoted models that could not be loaded (the last good one kept scoring)',
+      registers: reg,
+      collect() {
+        this.set(models.holders().reduce((n, [, h]) => n + h.reloadFailures, 0));
+      },
+    });
+    await models.start();
+    const model = models.global;
     if (!model.current) log.info({ scope: config.scope }, 'no active model yet: waiting for one (run `nids trainer`)');
     const waitForModel = model.ready();
     const first = await Promise.race([waitForModel, stopped.then(() => null)]);
     if (!first) {
-      await model.stop();
+      await models.stop();
       await store.close();
       return 0;
     }
@@ -76,10 +109,19 @@ export const scorerService: ServiceDef<typeof spec> = {
     consumer.on(consumer.events.GROUP_JOIN, () => metrics.setReady(true));
     try {
       const stage = { decode: (v: Buffer | null) => flowCodec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlqTotal, batchSeconds };
-      await runStage<Flow>(consumer, producer, stage, (flows) => {
+      await runStage<Flow>(consumer, producer, stage, async (flows, ctx) => {
+        lag.set({ partition: ctx.partition }, ctx.lag);
+        const scored: ScoredFlow[] = [];
+        const anomalies: Anomaly[] = [];
         const now = nowMicros();
-        const { scored, anomalies } = scoreFlows(model.current!, flows, now);
+        for (const [m, group] of await models.assign(flows)) {
+          const out = scoreFlows(m, group, now);
+          for (const x of out.scored) scored.push(x);
+          for (const x of out.anomalies) anomalies.push(x);
+        }
         scoredTotal.inc(scored.length);
+        countBy(scored, (x) => x.flow.sensor_id, (sensor_id, n) => sensorFlows.inc({ sensor_id }, n));
+        countBy(anomalies, (a) => a.sensor_id, (sensor_id, n) => sensorAnomalies.inc({ sensor_id }, n));
         for (const a of anomalies) anomalyTotal.inc({ severity: a.severity });
         const closed = incidents.add(anomalies, now, latestEnd(flows));
         const reports = [...closed, ...incidents.updates(now, config.incidentUpdateS * 1e6)];
@@ -96,7 +138,7 @@ export const scorerService: ServiceDef<typeof spec> = {
     } finally {
       await consumer.disconnect();
       await producer.disconnect();
-      await model.stop();
+      await models.stop();
       await store.close();
     }
     return 0;

@@ -21,7 +21,7 @@ import { INCIDENTS_FILE } from '../../lib/pipeline/incidents.ts';
 import { ECS_FILE } from '../../lib/siem/ecs.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
-import { createTopics, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
+import { createTopics, ONE_SHOT_TRAINER, stackEndpoints, uniqueName, REPO } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
 const run = uniqueName('e2e');
@@ -62,7 +62,7 @@ test('embedded and distributed modes agree on the same captures', { timeout: 300
 
   // Distributed: baseline flows -> trainer -> Redis.
   await runNids(['sensor', ...common, '--input', baselinePcap, '--flows-topic', topics.baseline, '--sensor-id', 'e2e-sensor']);
-  const trained = await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
+  const trained = await runNids([...ONE_SHOT_TRAINER, ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
   assert.equal(trained.stdout.trim(), embeddedModel, 'the trainer must fit the same model as the embedded mode');
 
   // The sink's webhook: a local receiver that records what it is sent.

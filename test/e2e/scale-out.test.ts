@@ -11,7 +11,7 @@ import type { Flow } from '../../lib/flow/record.ts';
 import { CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { runNids, startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
-import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
+import { createTopics, ONE_SHOT_TRAINER, stackEndpoints, uniqueName } from '../helpers/stack.ts';
 
 const stack = stackEndpoints();
 const run = uniqueName('scale');
@@ -35,7 +35,7 @@ test('two scorers over 6 partitions, one SIGKILLed and restarted mid-stream: not
   await createTopics(stack.brokers, [topics.baseline, topics.scored, topics.anomalies, topics.incidents, topics.dlq]);
   await createTopics(stack.brokers, [topics.flows], 6);
   await runNids(['sensor', ...common, '--input', baseline, '--flows-topic', topics.baseline, '--sensor-id', 'scale']);
-  await runNids(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
+  await runNids([...ONE_SHOT_TRAINER, ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', topics.baseline]);
 
   const a = scorer();
   const b = scorer();

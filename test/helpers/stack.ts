@@ -87,3 +87,10 @@ export async function createTopics(brokers: string, topics: string[], partitions
     await admin.disconnect();
   }
 }
+
+/**
+ * `nids trainer` as the one-shot fit these tests compare with `nids analyze`: one turn, the
+ * whole baseline topic (no guard slice held back), no exclusions read from the shared
+ * scored/anomalies topics (other tests fill them with the same deterministic flow ids).
+ */
+export const ONE_SHOT_TRAINER = ['trainer', '--every', '0', '--no-guard', '--min-flows', '32', '--no-exclude-flagged', '--no-exclude-incident-hosts'];
