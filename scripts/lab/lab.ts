@@ -1,0 +1,185 @@
+// `npm run lab` (long) and `npm run lab -- --short` (the CI version, < 5 min): real tools in
+// network namespaces on a bridge. Benign hosts (clients, a monitoring poller, a busy
+// resolver, a backup job) run throughout; tcpdump on the bridge writes baseline.pcap while
+// only they run, then attacked.pcap while Debian's attack tools run one episode at a time,
+// each written to labels.jsonl (episode, attack, attacker, victim, start, end). Then
+// `nids analyze` (nids and the seed's featurizer) and `nids eval --labels` write report.json
+// and report.md. Needs root. Everything the lab creates is removed at the end, also on failure.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { once } from 'node:events';
+import { createTopology, type Topology } from './topology.ts';
+import { startServer } from './server.ts';
+import { attackPlan, type Episode, type LabScale, LAB_SCALES } from './episodes.ts';
+
+const REPO = resolve(import.meta.dirname, '../..');
+const HELP = `Usage: npm run lab -- [--short] [--out <dir>]
+
+Builds the real-tools lab (needs root, nmap, hping3, hydra, dnsmasq, openssh-server, tcpdump,
+dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
+nids analyze (nids and the seed featurizer) and nids eval, and writes report.json and
+report.md into --out (default out/lab). --short is the CI version (about 4 minutes).
+`;
+
+interface Options { short: boolean; out: string }
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = { short: false, out: resolve(REPO, 'out/lab') };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--help' || a === '-h') {
+      process.stdout.write(HELP);
+      process.exit(0);
+    } else if (a === '--short') o.short = true;
+    else if (a === '--out' && argv[i + 1]) o.out = resolve(argv[++i]!);
+    else {
+      process.stderr.write(`lab: unknown option ${a} (see --help)\n`);
+      process.exit(2);
+    }
+  }
+  return o;
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Children the lab started, killed by pid at the end. */
+const children: ChildProcess[] = [];
+
+function inNs(ns: string, cmd: string, args: string[], opts: { cwd?: string; quiet?: boolean } = {}): ChildProcess {
+  const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  c.stdout!.resume();
+  let err = '';
+  c.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
+  c.on('exit', (code) => {
+    if (code && !opts.quiet) process.stderr.write(`lab: ${cmd} ${args.slice(0, 3).join(' ')} exited ${code}: ${err.trim().split('\n').pop()}\n`);
+  });
+  children.push(c);
+  return c;
+}
+
+const agent = (ns: string, args: string[]) => inNs(ns, process.execPath, ['--import', 'tsx', resolve(REPO, 'scripts/lab/agent.ts'), ...args]);
+
+async function finished(c: ChildProcess, timeoutMs: number): Promise<void> {
+  if (c.exitCode !== null || c.signalCode !== null) return;
+  const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+  await once(c, 'exit');
+  clearTimeout(timer);
+}
+
+async function tcpdump(iface: string, file: string): Promise<ChildProcess> {
+  const c = spawn('tcpdump', ['-n', '-i', iface, '-s', '512', '-U', '-w', file, 'ip'], { stdio: ['ignore', 'ignore', 'pipe'] });
+  children.push(c);
+  let err = '';
+  await new Promise<void>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`tcpdump did not start: ${err}`)), 15_000);
+    c.on('error', (e) => fail(new Error(`tcpdump: ${e.message} (scripts/install.sh installs it)`)));
+    c.stderr!.on('data', (d: Buffer) => {
+      err += d.toString();
+      if (err.includes('listening on')) {
+        clearTimeout(timer);
+        ok();
+      }
+    });
+  });
+  return c;
+}
+
+async function stopCapture(c: ChildProcess): Promise<void> {
+  await sleep(1500); // the last replies of what just ran
+  c.kill('SIGINT');
+  await finished(c, 10_000);
+}
+
+async function runEpisode(topo: Topology, e: Episode, labels: string, cwd: string): Promise<void> {
+  const attacker = topo.hosts[e.from]!;
+  const start = Date.now();
+  const [cmd, ...args] = e.command;
+  const c = cmd === 'agent' ? agent(attacker.ns, args) : inNs(attacker.ns, cmd!, args, { cwd, quiet: true });
+  if (!e.background) await finished(c, e.timeoutS * 1000);
+  const record = async () => {
+    if (e.background) await finished(c, e.timeoutS * 1000);
+    await sleep(1000);
+    appendFileSync(labels, JSON.stringify({ episode: e.episode, attack: e.attack, attacker: attacker.addr, victim: e.victim, start: new Date(start).toISOString(), end: new Date(Date.now()).toISOString(), tool: e.command.join(' ') }) + '\n');
+    process.stdout.write(`lab: ${e.episode} done in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
+  };
+  if (e.background) backgroundEpisodes.push(record());
+  else await record();
+}
+const backgroundEpisodes: Promise<void>[] = [];
+
+function nids(args: string[]): void {
+  const r = spawnSync(process.execPath, [resolve(REPO, 'bin/nids'), ...args], { cwd: REPO, encoding: 'utf8', env: { ...process.env, NIDS_LOG_LEVEL: 'warn' } });
+  if (r.status !== 0) throw new Error(`nids ${args.join(' ')} exited ${r.status}: ${r.stderr.trim()}`);
+  process.stdout.write(r.stdout);
+}
+
+async function capture(o: Options, scale: LabScale): Promise<void> {
+  const roles = ['server', 'client1', 'client2', 'client3', 'monitor', 'resolver', 'backup', 'attacker', 'implant', 'external'];
+  const topo = createTopology(roles);
+  const h = topo.hosts;
+  const keydir = resolve(o.out, 'keys');
+  try {
+    await startServer(h.server!, keydir, inNs, agent);
+    await startServer(h.external!, null, inNs, agent);
+    const benignS = scale.baselineS + scale.attackBudgetS;
+    agent(h.client1!.ns, ['client', h.server!.addr, String(benignS), '1', keydir]);
+    agent(h.client2!.ns, ['client', h.server!.addr, String(benignS), '2', keydir]);
+    agent(h.client3!.ns, ['client', h.server!.addr, String(benignS), '3', keydir]);
+    const everyone = roles.filter((r) => r !== 'monitor' && r !== 'external').map((r) => h[r]!.addr).join(',');
+    agent(h.monitor!.ns, ['monitor', String(benignS), everyone]);
+    agent(h.resolver!.ns, ['resolver', h.server!.addr, String(benignS)]);
+    agent(h.backup!.ns, ['backup', h.server!.addr, String(benignS), String(scale.backupBytes)]);
+
+    process.stdout.write(`lab: baseline for ${scale.baselineS} s\n`);
+    const base = await tcpdump(topo.bridge, resolve(o.out, 'baseline.pcap'));
+    await sleep(scale.baselineS * 1000);
+    await stopCapture(base);
+
+    const labels = resolve(o.out, 'labels.jsonl');
+    writeFileSync(labels, '');
+    const attacked = await tcpdump(topo.bridge, resolve(o.out, 'attacked.pcap'));
+    const t0 = Date.now();
+    for (const e of attackPlan(scale, h, topo.internalCidr)) {
+      await runEpisode(topo, e, labels, o.out);
+      await sleep(scale.gapS * 1000);
+    }
+    await Promise.all(backgroundEpisodes);
+    // Benign traffic goes on after the attacks, as it would.
+    await sleep(Math.max(scale.gapS * 1000, 0));
+    await stopCapture(attacked);
+    process.stdout.write(`lab: attacks took ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
+  } finally {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    await Promise.all(children.map((c) => finished(c, 5000)));
+    topo.remove();
+  }
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, raw sockets, tcpdump)');
+  const scale = LAB_SCALES[o.short ? 'short' : 'long'];
+  rmSync(o.out, { recursive: true, force: true });
+  mkdirSync(o.out, { recursive: true });
+  await capture(o, scale);
+  const f = (n: string) => resolve(o.out, n);
+  nids(['analyze', '--baseline', f('baseline.pcap'), '--input', f('attacked.pcap'), '--out', f('nids')]);
+  nids(['analyze', '--baseline', f('baseline.pcap'), '--input', f('attacked.pcap'), '--out', f('seed'), '--featurizer', 'seed']);
+  nids(['eval', '--labels', f('labels.jsonl'), '--csv', f('nids/five_tuple_with_anomaly.csv'), '--incidents', f('nids/incidents.jsonl'),
+    '--seed-csv', f('seed/five_tuple_with_anomaly.csv'), '--seed-incidents', f('seed/incidents.jsonl'), '--json', f('report.json'), '--markdown', f('report.md')]);
+}
+
+let interrupted = false;
+for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(sig, () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    for (const c of children) c.kill('SIGKILL');
+  });
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`lab: ${err.message}\n`);
+  process.exit(1);
+});
