@@ -14,24 +14,27 @@ import { startServer } from './server.ts';
 import { attackPlan, type Episode, type LabScale, LAB_SCALES } from './episodes.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
-const HELP = `Usage: npm run lab -- [--short] [--out <dir>]
+const HELP = `Usage: npm run lab -- [--short | --simulator] [--out <dir>]
 
 Builds the real-tools lab (needs root, nmap, hping3, hydra, dnsmasq, openssh-server, tcpdump,
 dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
 nids analyze (nids and the seed featurizer) and nids eval, and writes report.json and
 report.md into --out (default out/lab). --short is the CI version (about 4 minutes).
+--simulator makes the same report for nids simulate's captures instead (180 s each, every
+attack; needs no root).
 `;
 
-interface Options { short: boolean; out: string }
+interface Options { short: boolean; simulator: boolean; out: string }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = { short: false, out: resolve(REPO, 'out/lab') };
+  const o: Options = { short: false, simulator: false, out: resolve(REPO, 'out/lab') };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--help' || a === '-h') {
       process.stdout.write(HELP);
       process.exit(0);
     } else if (a === '--short') o.short = true;
+    else if (a === '--simulator') o.simulator = true;
     else if (a === '--out' && argv[i + 1]) o.out = resolve(argv[++i]!);
     else {
       process.stderr.write(`lab: unknown option ${a} (see --help)\n`);
@@ -156,17 +159,27 @@ async function capture(o: Options, scale: LabScale): Promise<void> {
   }
 }
 
+/** The simulator's counterpart of the lab's captures, with its per-flow truth as ground truth. */
+function simulateCaptures(o: Options): string[] {
+  const f = (n: string) => resolve(o.out, n);
+  nids(['simulate', '--out', f('baseline.pcap'), '--seed', '1', '--duration', '180']);
+  nids(['simulate', '--out', f('attacked.pcap'), '--seed', '2', '--duration', '180', '--attacks', 'portscan,synflood,dnstunnel,external,udpflood']);
+  return ['--truth', f('attacked.pcap.truth.jsonl')];
+}
+
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  if (process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, raw sockets, tcpdump)');
-  const scale = LAB_SCALES[o.short ? 'short' : 'long'];
+  if (o.simulator && o.out === resolve(REPO, 'out/lab')) o.out = resolve(REPO, 'out/lab-sim');
+  if (!o.simulator && process.getuid?.() !== 0) throw new Error('the lab needs root (network namespaces, raw sockets, tcpdump)');
   rmSync(o.out, { recursive: true, force: true });
   mkdirSync(o.out, { recursive: true });
-  await capture(o, scale);
   const f = (n: string) => resolve(o.out, n);
+  let truth = ['--labels', f('labels.jsonl')];
+  if (o.simulator) truth = simulateCaptures(o);
+  else await capture(o, LAB_SCALES[o.short ? 'short' : 'long']);
   nids(['analyze', '--baseline', f('baseline.pcap'), '--input', f('attacked.pcap'), '--out', f('nids')]);
   nids(['analyze', '--baseline', f('baseline.pcap'), '--input', f('attacked.pcap'), '--out', f('seed'), '--featurizer', 'seed']);
-  nids(['eval', '--labels', f('labels.jsonl'), '--csv', f('nids/five_tuple_with_anomaly.csv'), '--incidents', f('nids/incidents.jsonl'),
+  nids(['eval', ...truth, '--csv', f('nids/five_tuple_with_anomaly.csv'), '--incidents', f('nids/incidents.jsonl'),
     '--seed-csv', f('seed/five_tuple_with_anomaly.csv'), '--seed-incidents', f('seed/incidents.jsonl'), '--json', f('report.json'), '--markdown', f('report.md')]);
 }
 
