@@ -48,7 +48,7 @@ export async function startServer(host: LabHost, keydir: string | null, inNs: In
   const config = resolve(keydir, 'sshd_config');
   writeFileSync(config, [
     `ListenAddress ${host.addr}`, 'Port 22', `HostKey ${resolve(keydir, 'host_key')}`, 'PidFile none',
-    `AuthorizedKeysFile ${resolve(keydir, 'authorized_keys')}`, 'StrictModes no', 'PermitRootLogin prohibit-password',
+    `AuthorizedKeysFile ${resolve(keydir, 'authorized_keys')}`, 'StrictModes no', 'PermitRootLogin yes',
     'PasswordAuthentication yes', 'KbdInteractiveAuthentication no', 'UsePAM no', 'MaxStartups 200:30:400', 'LogLevel ERROR', '',
   ].join('\n'));
   mkdirSync('/run/sshd', { recursive: true }); // sshd's privilege-separation folder (the Debian unit creates it)
