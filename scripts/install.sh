@@ -8,7 +8,9 @@ KAFKA_VERSION=4.1.1
 t0=$(date +%s)
 step() { printf '[install] %s\n' "$*"; }
 
-packages=(redis-server redis-tools libpcap-dev tcpdump tshark docker-compose iproute2 python3-venv build-essential curl)
+# The real-tools lab (scripts/lab/, test/e2e/lab.test.ts): attack tools, servers and clients.
+packages=(redis-server redis-tools libpcap-dev tcpdump tshark docker-compose iproute2 python3-venv build-essential curl
+  nmap hping3 hydra openssh-server openssh-client dnsmasq-base dnsutils)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
