@@ -134,7 +134,8 @@ export class Detector {
       const beyond = this.range ? this.range.excess(X, i, this.excess) : null;
       const outOfRange = beyond !== null && beyond.excess > RANGE_TOLERANCE;
       const host = this.hosts ? this.hosts.judge(flows[i]!) : null;
-      const known = !outOfRange && !host && this.conversations !== null && this.conversations.covers(flows[i]!);
+      // Asked only of the few flows the forest alone flags: the key is a string.
+      const known = score < threshold && !outOfRange && !host && this.conversations !== null && this.conversations.covers(flows[i]!);
       if ((score >= threshold || known) && !outOfRange && !host) {
         out[i] = { score, anomaly: 1, severity: null, reasons: [], behaviour: null };
         continue;
