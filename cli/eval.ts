@@ -9,7 +9,7 @@ import { checkInputFile, fsCall } from '../lib/output/index.ts';
 import type { TruthRecord } from '../lib/sim/scenario.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './exit.ts';
 import { loadTruth } from '../lib/sim/pcap.ts';
-import { attributeByLabels, attributeByTruth, EvalInputError, parseLabels, parseRows } from '../lib/eval/attribution.ts';
+import { attributeByLabels, attributeByTruth, EvalInputError, parseJsonLines, parseLabels, parseRows } from '../lib/eval/attribution.ts';
 import { markdownTable, measure, type IncidentLike, type Quality } from '../lib/eval/report.ts';
 
 export { EvalInputError };
@@ -36,18 +36,10 @@ export interface Evaluation {
 const TRUTH_FIELDS = ['attack', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol'] as const;
 
 function parseTruth(text: string): Map<string, TruthRecord> {
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let t: Record<string, unknown>;
-    try {
-      t = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new EvalInputError(`--truth: line ${i + 1} is not JSON: not a truth file written by nids simulate`);
-    }
-    const bad = t === null || typeof t !== 'object' ? 'attack' : TRUTH_FIELDS.find((f) => t[f] === undefined);
-    if (bad) throw new EvalInputError(`--truth: line ${i + 1} has no "${bad}": not a truth file written by nids simulate`);
-  });
+  for (const { line, record: t } of parseJsonLines(text, '--truth', 'a truth file written by nids simulate')) {
+    const bad = TRUTH_FIELDS.find((f) => t[f] === undefined);
+    if (bad) throw new EvalInputError(`--truth: line ${line} has no "${bad}": not a truth file written by nids simulate`);
+  }
   return loadTruth(text);
 }
 
@@ -129,14 +121,9 @@ const read = (path: string, flag: string) => {
 };
 
 function parseIncidents(text: string, flag: string): IncidentLike[] {
-  return text.split('\n').filter((l) => l.trim()).map((line, i) => {
-    try {
-      const x = JSON.parse(line) as IncidentLike;
-      if (typeof x.src_ip === 'string' && typeof x.ts_start === 'number' && typeof x.ts_end === 'number') return x;
-    } catch {
-      // reported below
-    }
-    throw new EvalInputError(`${flag}: line ${i + 1} is not an incident record written by nids analyze`);
+  return parseJsonLines(text, flag, 'an incidents.jsonl written by nids analyze').map(({ line, record: x }) => {
+    if (typeof x.src_ip === 'string' && typeof x.ts_start === 'number' && typeof x.ts_end === 'number') return x as unknown as IncidentLike;
+    throw new EvalInputError(`${flag}: line ${line} is not an incident record written by nids analyze`);
   });
 }
 

@@ -66,22 +66,31 @@ export function parseRows(csvText: string): ScoredRow[] {
 
 const LABEL_FIELDS = ['episode', 'attack', 'attacker', 'victim', 'start', 'end'] as const;
 
-export function parseLabels(text: string): Label[] {
-  const out: Label[] = [];
+/** The JSON objects of a JSON-lines file, each with its line number; `what` names the file in errors. */
+export function parseJsonLines(text: string, flag: string, what: string): { line: number; record: Record<string, unknown> }[] {
+  const out: { line: number; record: Record<string, unknown> }[] = [];
   text.split('\n').forEach((line, i) => {
     if (!line.trim()) return;
-    let t: Record<string, unknown>;
+    let record: unknown;
     try {
-      t = JSON.parse(line) as Record<string, unknown>;
+      record = JSON.parse(line);
     } catch {
-      throw new EvalInputError(`--labels: line ${i + 1} is not JSON: not a labels file written by the lab`);
+      throw new EvalInputError(`${flag}: line ${i + 1} is not JSON: not ${what}`);
     }
+    if (record === null || typeof record !== 'object') throw new EvalInputError(`${flag}: line ${i + 1} is not a JSON object: not ${what}`);
+    out.push({ line: i + 1, record: record as Record<string, unknown> });
+  });
+  return out;
+}
+
+export function parseLabels(text: string): Label[] {
+  const out = parseJsonLines(text, '--labels', 'a labels file written by the lab').map(({ line, record: t }) => {
     const bad = LABEL_FIELDS.find((f) => typeof t[f] !== 'string');
-    if (bad) throw new EvalInputError(`--labels: line ${i + 1} has no "${bad}": not a labels file written by the lab`);
+    if (bad) throw new EvalInputError(`--labels: line ${line} has no "${bad}": not a labels file written by the lab`);
     const startUs = Date.parse(t.start as string) * 1000;
     const endUs = Date.parse(t.end as string) * 1000;
-    if (!(startUs <= endUs)) throw new EvalInputError(`--labels: line ${i + 1}: start and end are not an ISO-8601 time range`);
-    out.push({ episode: t.episode as string, attack: t.attack as string, attacker: t.attacker as string, victim: t.victim as string, startUs, endUs });
+    if (!(startUs <= endUs)) throw new EvalInputError(`--labels: line ${line}: start and end are not an ISO-8601 time range`);
+    return { episode: t.episode as string, attack: t.attack as string, attacker: t.attacker as string, victim: t.victim as string, startUs, endUs };
   });
   if (out.length === 0) throw new EvalInputError('--labels: holds no episode');
   return out;

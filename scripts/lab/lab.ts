@@ -46,11 +46,14 @@ function parseArgs(argv: string[]): Options {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Children the lab started, killed by pid at the end. */
+/** Children the lab started, killed by pid at the end (process group leaders with their group). */
 const children: ChildProcess[] = [];
+const groupLeaders = new Set<ChildProcess>();
 
 function inNs(ns: string, cmd: string, args: string[], opts: { cwd?: string; quiet?: boolean } = {}): ChildProcess {
-  const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Its own process group: a tool's helpers (hydra's tasks, a client's ssh) die with it.
+  const c = spawn('ip', ['netns', 'exec', ns, cmd, ...args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  groupLeaders.add(c);
   c.stdout!.resume();
   let err = '';
   c.stderr!.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-2000)));
@@ -63,9 +66,17 @@ function inNs(ns: string, cmd: string, args: string[], opts: { cwd?: string; qui
 
 const agent = (ns: string, args: string[]) => inNs(ns, process.execPath, ['--import', 'tsx', resolve(REPO, 'scripts/lab/agent.ts'), ...args]);
 
+function killGroup(c: ChildProcess): void {
+  try {
+    if (c.pid) process.kill(groupLeaders.has(c) ? -c.pid : c.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
 async function finished(c: ChildProcess, timeoutMs: number): Promise<void> {
   if (c.exitCode !== null || c.signalCode !== null) return;
-  const timer = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+  const timer = setTimeout(() => killGroup(c), timeoutMs);
   await once(c, 'exit');
   clearTimeout(timer);
 }
@@ -155,7 +166,7 @@ async function capture(o: Options, scale: LabScale): Promise<void> {
     await stopCapture(attacked);
     process.stdout.write(`lab: attacks took ${((Date.now() - t0) / 1000).toFixed(0)} s\n`);
   } finally {
-    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    for (const c of children) killGroup(c);
     await Promise.all(children.map((c) => finished(c, 5000)));
     topo.remove();
   }
@@ -190,11 +201,12 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
   process.on(sig, () => {
     if (interrupted) process.exit(130);
     interrupted = true;
-    for (const c of children) c.kill('SIGKILL');
+    for (const c of children) killGroup(c);
   });
 }
 
-main().catch((err: Error) => {
+// Exits explicitly: a tool's orphaned helper must not keep the lab (and CI) waiting.
+main().then(() => process.exit(0), (err: Error) => {
   process.stderr.write(`lab: ${err.message}\n`);
   process.exit(1);
 });
