@@ -6,6 +6,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
+import avro from 'avsc';
+import { checkCompatibility, parseAvroSchema } from '../lib/registry/avro/index.ts';
 import { emit, REPO } from './util.ts';
 
 const DURATION_S = 5;
@@ -59,6 +61,34 @@ async function measureGet(impl: string, url: string): Promise<void> {
     emit(`registry.get_by_id${suffix}_p99_ms`, impl, r.latency.p99, 'ms');
   }
 }
+
+/** Microseconds per call of `fn`: the best of several batches, after a warm-up. */
+function microsPerCall(fn: () => unknown, calls = 200): number {
+  for (let i = 0; i < calls; i++) fn();
+  let best = Infinity;
+  for (let batch = 0; batch < 7; batch++) {
+    const t0 = performance.now();
+    for (let i = 0; i < calls; i++) fn();
+    best = Math.min(best, ((performance.now() - t0) * 1000) / calls);
+  }
+  return best;
+}
+
+// The registry's own Avro work per request, in process: parsing a schema (peer: avsc's
+// Type.forSchema, which every nids service runs on the same text) and a FULL_TRANSITIVE
+// check of a 60-field record against its predecessor.
+const wide = (n: number) => ({
+  type: 'record',
+  name: 'Wide',
+  namespace: 'bench',
+  fields: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: i % 3 ? 'long' : ['null', 'string'], default: i % 3 ? 0 : null, doc: `field ${i}` })),
+});
+const wideText = JSON.stringify(wide(60));
+emit('registry.schema_parse_us', 'nids-registry', microsPerCall(() => parseAvroSchema(wideText)), 'us');
+emit('registry.schema_parse_us', 'avsc-forSchema', microsPerCall(() => avro.Type.forSchema(JSON.parse(wideText) as avro.Schema)), 'us');
+const newer = parseAvroSchema(wideText);
+const older = parseAvroSchema(JSON.stringify(wide(59)));
+emit('registry.compatibility_us', 'nids-registry', microsPerCall(() => checkCompatibility('FULL_TRANSITIVE', newer, [{ version: 1, schema: older }])), 'us');
 
 const registry = await startRegistry();
 try {

@@ -1,6 +1,7 @@
 // `nids model`: what is in the model store and which model is in force, and the moves an
 // operator makes by hand: promote (or roll back to) a model, import one trained offline.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { checkOutFile, writeFileAtomic } from '../lib/output/index.ts';
 import { ConfigError, helpText, loadConfig, optionalStr } from '../lib/config/index.ts';
 import { redisSettings } from '../lib/config/common.ts';
 import { promoteSetting } from '../lib/config/stages.ts';
@@ -65,7 +66,9 @@ export async function run(argv: string[]): Promise<number> {
       }
       case 'export': {
         if (!config.out) throw new ConfigError('export: needs --out <file>');
-        writeFileSync(config.out, (await store.load(need('a model id'))).bytes);
+        checkOutFile(config.out);
+        // Through a temporary file: a failed export (disk full, interrupted) leaves an earlier file whole.
+        writeFileAtomic(config.out, (await store.load(need('a model id'))).bytes);
         process.stdout.write(`wrote ${config.out}\n`);
         return 0;
       }

@@ -10,7 +10,10 @@ import { Detector } from '../../lib/detector/index.ts';
 import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
 import { createLogger } from '../../lib/log/index.ts';
 import { stackEndpoints, uniqueName } from '../helpers/stack.ts';
-import { waitFor } from '../helpers/proc.ts';
+import { startNids, waitFor } from '../helpers/proc.ts';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { makeFlow } from '../helpers/flows.ts';
 
 const { redis } = stackEndpoints();
@@ -56,4 +59,31 @@ test('save, load, promote and hot-reload through pub/sub', async () => {
 
 test('an unreachable Redis gives an error that says what to do', async () => {
   await assert.rejects(new RedisModelStore('redis://127.0.0.1:1').connect(), /cannot connect to redis:\/\/127\.0\.0\.1:1.*stack:up/);
+});
+
+test('nids model export writes the model through a temporary file: a failed export leaves the earlier file whole', async () => {
+  const store = await new RedisModelStore(redis).connect();
+  stores.push(store);
+  const d = Detector.train(flows, { seed: 3 });
+  const m = await store.save(d.serialize(), meta(d));
+  const dir = mkdtempSync(join(tmpdir(), 'nids-export-'));
+  try {
+    const file = join(dir, 'model.nidsm');
+    const ok = await startNids(['model', 'export', m.id, '--out', file, '--redis', redis]).exited;
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(new Uint8Array(readFileSync(file)), d.serialize());
+    // An id the store does not hold: an error, and the file from before untouched.
+    writeFileSync(file, 'earlier export');
+    const missing = await startNids(['model', 'export', 'm-no-such-model', '--out', file, '--redis', redis]).exited;
+    assert.notEqual(missing.code, 0);
+    assert.equal(readFileSync(file, 'utf8'), 'earlier export');
+    // A folder as --out: one line naming it, nothing written.
+    const folder = await startNids(['model', 'export', m.id, '--out', dir, '--redis', redis]).exited;
+    assert.notEqual(folder.code, 0);
+    assert.match(folder.stderr, /is a folder, not a file/);
+    assert.doesNotMatch(folder.stderr, /\n\s+at /, 'no stack trace');
+    assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -41,12 +41,13 @@ test('replaySpeed 4 plays 2 s of capture in about 0.5 s; 0 reads at once', async
     const r = await readPcapFile(path, { onPacket: () => void at.push(performance.now() - t0) }, { replaySpeed: 4 });
     assert.equal(r.packets, PACKETS);
   });
-  assert.ok(paced >= 0.4 && paced <= 1.5, `replaySpeed 4 took ${paced.toFixed(3)} s`);
+  // Lower bounds are exact (never early); upper bounds are loose: a loaded machine runs late.
+  assert.ok(paced >= 0.4 && paced <= 5, `replaySpeed 4 took ${paced.toFixed(3)} s`);
   // Each packet no earlier than due: packet i at i * 100 ms / 4.
   for (let i = 1; i < PACKETS; i++) assert.ok(at[i]! >= i * 25 - 5, `packet ${i} at ${at[i]!.toFixed(1)} ms, due at ${i * 25} ms`);
 
   const fast = await seconds(() => readPcapFile(path, { onPacket() {} }, { replaySpeed: 0 }));
-  assert.ok(fast < 0.3, `replaySpeed 0 took ${fast.toFixed(3)} s`);
+  assert.ok(fast < paced / 2, `replaySpeed 0 took ${fast.toFixed(3)} s, paced ${paced.toFixed(3)} s`);
 });
 
 test('the sensor source honours --replay-speed (and exports the same flows either way)', async () => {
@@ -56,8 +57,8 @@ test('the sensor source honours --replay-speed (and exports the same flows eithe
   const fast: Flow[] = [];
   const pacedS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 4 }, null, (f) => paced.push(f)));
   const fastS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 0 }, null, (f) => fast.push(f)));
-  assert.ok(pacedS >= 0.4 && pacedS <= 1.5, `replaySpeed 4 took ${pacedS.toFixed(3)} s`);
-  assert.ok(fastS < 0.3, `replaySpeed 0 took ${fastS.toFixed(3)} s`);
+  assert.ok(pacedS >= 0.4 && pacedS <= 5, `replaySpeed 4 took ${pacedS.toFixed(3)} s`);
+  assert.ok(fastS < pacedS / 2, `replaySpeed 0 took ${fastS.toFixed(3)} s, paced ${pacedS.toFixed(3)} s`);
   assert.equal(fast.length, 3);
   assert.deepEqual(paced, fast, 'pacing changes when, not what');
 });

@@ -218,20 +218,6 @@ test('every reason is reported, not only the first', () => {
   assert.equal(reasons.length, 3);
 });
 
-test('compatibility of a 60-field record takes well under a millisecond', () => {
-  const fields = (n: number) => Array.from({ length: n }, (_, i) => f(`f${i}`, i % 3 ? 'long' : ['null', 'string'], { default: i % 3 ? 0 : null }));
-  const a = P(rec(fields(60)));
-  const b = P(rec(fields(59)));
-  for (let i = 0; i < 50; i++) checkCompatibility('FULL_TRANSITIVE', a, [{ version: 1, schema: b }]);
-  let ms = Infinity;
-  for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 100; i++) checkCompatibility('FULL_TRANSITIVE', a, [{ version: 1, schema: b }]);
-    ms = Math.min(ms, (performance.now() - t0) / 100);
-  }
-  assert.ok(ms < 1, `took ${ms.toFixed(3)} ms`);
-});
-
 test('the nids Flow schema: a defaulted field added is FULL compatible, a default dropped too, a field dropped only BACKWARD', () => {
   const flow = JSON.parse(readFileSync(new URL('../../../schemas/flow.avsc', import.meta.url), 'utf8')) as { fields: { name: string; default?: unknown }[] };
   const v1 = P(flow);

@@ -119,20 +119,6 @@ test('a ParsedSchema copied with spread still works', async () => {
   assert.deepEqual(readerCanRead({ ...s }, { ...s }), []);
 });
 
-test('parse of a 60-field record takes well under a millisecond', () => {
-  const fields = Array.from({ length: 60 }, (_, i) => ({ name: `f${i}`, type: i % 3 ? 'long' : ['null', 'string'], default: i % 3 ? 0 : null, doc: `field ${i}` }));
-  const text = JSON.stringify(record('perf.R', fields));
-  for (let i = 0; i < 50; i++) parseAvroSchema(text); // warm up
-  // The best of several batches: robust to a test runner busy with something else.
-  let ms = Infinity;
-  for (let batch = 0; batch < 5; batch++) {
-    const t0 = performance.now();
-    for (let i = 0; i < 100; i++) parseAvroSchema(text);
-    ms = Math.min(ms, (performance.now() - t0) / 100);
-  }
-  assert.ok(ms < 1, `parse took ${ms.toFixed(3)} ms`);
-});
-
 // Each invalid schema, and a pattern its message must match: the problem and where.
 const INVALID: Array<[string, unknown, RegExp, { refs?: SchemaReference[]; resolved?: ParsedSchema[] }?]> = [
   ['not JSON', '{"type": "record",', /not valid JSON/],
