@@ -1,12 +1,18 @@
-// `nids eval`: how well a labeled CSV matches a simulation's ground truth, per flow:
-// attack flows caught (recall, per attack), false alarms on benign flows, precision.
-import { readFileSync } from 'node:fs';
-import { helpText, loadConfig, str } from '../lib/config/index.ts';
+// `nids eval`: how well a labeled CSV matches ground truth. With --truth (a simulation's),
+// per flow: attack flows caught (recall, per attack), false alarms on benign flows,
+// precision. With --labels (the real-tools lab's episodes) or --json/--markdown: host
+// recall, flow recall, benign false-positive rate, ROC AUC and incidents per attack type,
+// for nids and, with --seed-csv, the seed's method side by side (lib/eval/).
+import { readFileSync, writeFileSync } from 'node:fs';
+import { ConfigError, helpText, loadConfig, optionalStr } from '../lib/config/index.ts';
 import { checkInputFile, fsCall } from '../lib/output/index.ts';
 import type { TruthRecord } from '../lib/sim/scenario.ts';
 import { EXIT, EXIT_HELP, exitCodeOf } from './exit.ts';
-import { CSV_COLUMNS, parseCsvLine } from '../lib/pipeline/csv.ts';
-import { loadTruth, tupleKey } from '../lib/sim/pcap.ts';
+import { loadTruth } from '../lib/sim/pcap.ts';
+import { attributeByLabels, attributeByTruth, EvalInputError, parseJsonLines, parseLabels, parseRows } from '../lib/eval/attribution.ts';
+import { markdownTable, measure, type IncidentLike, type Quality } from '../lib/eval/report.ts';
+
+export { EvalInputError };
 
 export interface Evaluation {
   /** CSV rows. */
@@ -27,24 +33,13 @@ export interface Evaluation {
   warnings: string[];
 }
 
-/** A --csv or --truth that is not what it should be: the message names the file's problem. */
-export class EvalInputError extends Error {}
-
 const TRUTH_FIELDS = ['attack', 'src_ip', 'dst_ip', 'src_port', 'dst_port', 'protocol'] as const;
 
 function parseTruth(text: string): Map<string, TruthRecord> {
-  const lines = text.split('\n');
-  lines.forEach((line, i) => {
-    if (!line.trim()) return;
-    let t: Record<string, unknown>;
-    try {
-      t = JSON.parse(line) as Record<string, unknown>;
-    } catch {
-      throw new EvalInputError(`--truth: line ${i + 1} is not JSON: not a truth file written by nids simulate`);
-    }
-    const bad = t === null || typeof t !== 'object' ? 'attack' : TRUTH_FIELDS.find((f) => t[f] === undefined);
-    if (bad) throw new EvalInputError(`--truth: line ${i + 1} has no "${bad}": not a truth file written by nids simulate`);
-  });
+  for (const { line, record: t } of parseJsonLines(text, '--truth', 'a truth file written by nids simulate')) {
+    const bad = TRUTH_FIELDS.find((f) => t[f] === undefined);
+    if (bad) throw new EvalInputError(`--truth: line ${line} has no "${bad}": not a truth file written by nids simulate`);
+  }
   return loadTruth(text);
 }
 
@@ -52,41 +47,32 @@ const iso = (us: number) => new Date(us / 1000).toISOString();
 
 export function evaluate(csvText: string, truthText: string): Evaluation {
   const truth = parseTruth(truthText);
-  const lines = csvText.trimEnd().split('\n');
-  if (lines[0] !== CSV_COLUMNS.join(',')) throw new EvalInputError('--csv: not a five_tuple_with_anomaly.csv (its first line is not the nids header)');
-  const col = (name: (typeof CSV_COLUMNS)[number]) => CSV_COLUMNS.indexOf(name);
-  const e: Evaluation = { flows: 0, attackFlows: truth.size, benignFlows: 0, truePositives: 0, falsePositives: 0, missing: 0, recall: 0, falseAlarmRate: 0, precision: 0, byAttack: {}, warnings: [] };
+  const rows = parseRows(csvText);
+  const e: Evaluation = { flows: rows.length, attackFlows: truth.size, benignFlows: 0, truePositives: 0, falsePositives: 0, missing: 0, recall: 0, falseAlarmRate: 0, precision: 0, byAttack: {}, warnings: [] };
   const inCsv = new Set<string>();
   const caught = new Set<string>();
   let csvFrom = Infinity;
   let csvTo = -Infinity;
-  lines.slice(1).forEach((line, i) => {
-    if (!line) return;
-    const c = parseCsvLine(line);
-    const anomaly = c[col('anomaly')];
-    if (c.length !== CSV_COLUMNS.length || (anomaly !== '1' && anomaly !== '-1')) throw new EvalInputError(`--csv: line ${i + 2} is not a row of a nids CSV`);
-    const key = tupleKey(c[col('src_ip')]!, Number(c[col('src_port')]), c[col('dst_ip')]!, Number(c[col('dst_port')]), Number(c[col('protocol')]));
-    const from = Date.parse(c[col('ts_start')]!) * 1000;
-    const to = Date.parse(c[col('ts_end')]!) * 1000;
-    if (from < csvFrom) csvFrom = from;
-    if (to > csvTo) csvTo = to;
-    const flagged = anomaly === '-1';
-    e.flows++;
-    if (truth.has(key)) {
-      inCsv.add(key);
-      if (flagged) caught.add(key);
+  for (const r of rows) {
+    if (r.startUs < csvFrom) csvFrom = r.startUs;
+    if (r.endUs > csvTo) csvTo = r.endUs;
+    if (truth.has(r.key)) {
+      inCsv.add(r.key);
+      if (r.flagged) caught.add(r.key);
     } else {
       e.benignFlows++;
-      if (flagged) e.falsePositives++;
+      if (r.flagged) e.falsePositives++;
     }
-  });
-  let truthFrom = Infinity;
-  let truthTo = -Infinity;
+  }
   for (const [key, t] of truth) {
     const a = (e.byAttack[t.attack] ??= { flows: 0, caught: 0, missing: 0 });
     a.flows++;
     if (caught.has(key)) a.caught++;
     else if (!inCsv.has(key)) a.missing++;
+  }
+  let truthFrom = Infinity;
+  let truthTo = -Infinity;
+  for (const t of truth.values()) {
     if (typeof t.ts === 'number') {
       truthFrom = Math.min(truthFrom, t.ts);
       truthTo = Math.max(truthTo, t.ts);
@@ -119,22 +105,56 @@ export function formatEvaluation(e: Evaluation): string {
 }
 
 const spec = {
-  csv: str({ flag: 'csv', env: 'NIDS_EVAL_CSV', metavar: 'file', help: 'A five_tuple_with_anomaly.csv (from analyze or the sink).' }),
-  truth: str({ flag: 'truth', env: 'NIDS_EVAL_TRUTH', metavar: 'file', help: 'The ground truth written by nids simulate (<pcap>.truth.jsonl).' }),
+  csv: optionalStr({ flag: 'csv', env: 'NIDS_EVAL_CSV', metavar: 'file', help: 'A five_tuple_with_anomaly.csv (from analyze or the sink).' }),
+  truth: optionalStr({ flag: 'truth', env: 'NIDS_EVAL_TRUTH', metavar: 'file', help: 'The ground truth written by nids simulate (<pcap>.truth.jsonl).' }),
+  labels: optionalStr({ flag: 'labels', env: 'NIDS_EVAL_LABELS', metavar: 'file', help: "The real-tools lab's labels.jsonl (episode, attack, attacker, victim, start, end) instead of --truth." }),
+  incidents: optionalStr({ flag: 'incidents', env: 'NIDS_EVAL_INCIDENTS', metavar: 'file', help: "The run's incidents.jsonl, to count incidents per attack." }),
+  seedCsv: optionalStr({ flag: 'seed-csv', env: 'NIDS_EVAL_SEED_CSV', metavar: 'file', help: 'The same input scored with --featurizer seed: reported beside nids.' }),
+  seedIncidents: optionalStr({ flag: 'seed-incidents', env: 'NIDS_EVAL_SEED_INCIDENTS', metavar: 'file', help: "That run's incidents.jsonl." }),
+  json: optionalStr({ flag: 'json', env: 'NIDS_EVAL_JSON', metavar: 'file', help: 'Write the per-attack report as JSON here.' }),
+  markdown: optionalStr({ flag: 'markdown', env: 'NIDS_EVAL_MARKDOWN', metavar: 'file', help: 'Write the per-attack report as a Markdown table here.' }),
 };
+
+const read = (path: string, flag: string) => {
+  checkInputFile(path, flag);
+  return fsCall(path, () => readFileSync(path, 'utf8'));
+};
+
+function parseIncidents(text: string, flag: string): IncidentLike[] {
+  return parseJsonLines(text, flag, 'an incidents.jsonl written by nids analyze').map(({ line, record: x }) => {
+    if (typeof x.src_ip === 'string' && typeof x.ts_start === 'number' && typeof x.ts_end === 'number') return x as unknown as IncidentLike;
+    throw new EvalInputError(`${flag}: line ${line} is not an incident record written by nids analyze`);
+  });
+}
+
+/** The per-attack report of one method: its CSV, optionally its incidents, against the ground truth. */
+function qualityOf(csvFlag: string, csvPath: string, incidentsFlag: string, incidentsPath: string | undefined, truth: { labels?: string; truth?: string }): Quality {
+  const rows = parseRows(read(csvPath, csvFlag));
+  const attribution = truth.labels !== undefined ? attributeByLabels(rows, parseLabels(truth.labels)) : attributeByTruth(rows, truth.truth!);
+  return measure(rows, attribution, incidentsPath ? parseIncidents(read(incidentsPath, incidentsFlag), incidentsFlag) : []);
+}
 
 export async function run(argv: string[]): Promise<number> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    process.stdout.write(helpText('Usage: nids eval --csv <five_tuple_with_anomaly.csv> --truth <pcap.truth.jsonl>', 'Scores a labeled CSV against a simulation\'s ground truth: recall per attack over the truth file\'s attack flows (those missing from the CSV count as missed), false alarms, precision. ' + EXIT_HELP, spec));
+    process.stdout.write(helpText('Usage: nids eval --csv <five_tuple_with_anomaly.csv> (--truth <pcap.truth.jsonl> | --labels <labels.jsonl>) [--seed-csv <csv>] [--json <file>] [--markdown <file>]', 'Scores a labeled CSV against ground truth. With --truth: recall per attack over the truth file\'s attack flows (those missing from the CSV count as missed), false alarms, precision. With --labels, or with --json/--markdown: per attack type and overall, host recall (the attacker flagged in every episode), flow recall, benign false-positive rate, ROC AUC and incidents, with the seed method beside nids when --seed-csv is given. ' + EXIT_HELP, spec));
     return 0;
   }
   try {
     const { config } = loadConfig(spec, argv);
-    const read = (path: string, flag: string) => {
-      checkInputFile(path, flag);
-      return fsCall(path, () => readFileSync(path, 'utf8'));
-    };
-    process.stdout.write(formatEvaluation(evaluate(read(config.csv, '--csv'), read(config.truth, '--truth'))));
+    if (!config.csv) throw new ConfigError('--csv is required');
+    if ((config.truth === undefined) === (config.labels === undefined)) throw new ConfigError('give exactly one of --truth and --labels');
+    const truth = { labels: config.labels && read(config.labels, '--labels'), truth: config.truth && read(config.truth, '--truth') };
+    if (config.truth && !config.labels && !config.json && !config.markdown && !config.seedCsv) {
+      process.stdout.write(formatEvaluation(evaluate(read(config.csv, '--csv'), truth.truth!)));
+      return EXIT.OK;
+    }
+    if (config.truth) parseTruth(truth.truth!);
+    const methods: Record<string, Quality> = { nids: qualityOf('--csv', config.csv, '--incidents', config.incidents, truth) };
+    if (config.seedCsv) methods.seed = qualityOf('--seed-csv', config.seedCsv, '--seed-incidents', config.seedIncidents, truth);
+    const table = markdownTable(methods);
+    if (config.json) fsCall(config.json, () => writeFileSync(config.json!, JSON.stringify(methods, null, 2) + '\n'));
+    if (config.markdown) fsCall(config.markdown, () => writeFileSync(config.markdown!, table));
+    process.stdout.write(table);
     return EXIT.OK;
   } catch (err) {
     process.stderr.write(`nids eval: ${(err as Error).message}\n`);

@@ -8,7 +8,10 @@ KAFKA_VERSION=4.1.1
 t0=$(date +%s)
 step() { printf '[install] %s\n' "$*"; }
 
-packages=(redis-server redis-tools libpcap-dev tcpdump tshark docker-compose iproute2 python3-venv build-essential curl fonts-dejavu-core chromium)
+# Plots' font and the dashboard test's browser; the real-tools lab (scripts/lab/,
+# test/e2e/lab.test.ts) and the capture tests and bench: attack tools, servers, clients, tcpreplay.
+packages=(redis-server redis-tools libpcap-dev tcpdump tshark docker-compose iproute2 python3-venv build-essential curl
+  fonts-dejavu-core chromium nmap hping3 hydra openssh-server openssh-client dnsmasq-base dnsutils tcpreplay)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -9,6 +9,7 @@ import { BaselineRange, RANGE_TOLERANCE, type Excess } from './range.ts';
 import { severityOf, severityOfExcess, worse } from './severity.ts';
 import type { Reason, Severity } from '../avro/records.ts';
 import { HostBaseline, type Behaviour, type HostBaselineState } from './host.ts';
+import { KnownConversations, type ConversationsState } from './conversations.ts';
 
 export type { FeaturizerName };
 
@@ -53,6 +54,8 @@ interface Header {
   trees: number;
   /** The host tier's baseline (lib/detector/host.ts); absent in models from before it. */
   host?: HostBaselineState;
+  /** Known conversations (lib/detector/conversations.ts); absent in models from before them. */
+  conversations?: ConversationsState;
 }
 
 /** The baseline's raw values per feature, quoted in reasons. */
@@ -75,6 +78,7 @@ export class Detector {
     private readonly baseline: RawBaseline,
     private readonly range: BaselineRange | null,
     private readonly hosts: HostBaseline | null,
+    private readonly conversations: KnownConversations | null,
   ) {
     this.importance = new Float64Array(forest.nFeatures);
     this.rawScratch = new Float64Array(featurizer.defs.length);
@@ -101,7 +105,9 @@ export class Detector {
       baseline.max[i] = col[col.length - 1]!;
     }
     const hosts = flows.some((f) => f.host) ? HostBaseline.fit(flows) : null;
-    return new Detector(featurizer, forest, flows.length, baseline, BaselineRange.fit(X, rangeChecked(featurizer)), hosts);
+    // The seed method is the original per-flow forest, compared as it was: no host memory.
+    const conversations = opts.featurizer === 'behavioral' ? KnownConversations.fit(flows) : null;
+    return new Detector(featurizer, forest, flows.length, baseline, BaselineRange.fit(X, rangeChecked(featurizer)), hosts, conversations);
   }
 
   get threshold(): number {
@@ -136,7 +142,9 @@ export class Detector {
       const beyond = this.range ? this.range.excess(X, i, this.excess) : null;
       const outOfRange = beyond !== null && beyond.excess > RANGE_TOLERANCE;
       const host = this.hosts ? this.hosts.judge(flows[i]!) : null;
-      if (score >= threshold && !outOfRange && !host) {
+      // Asked only of the few flows the forest alone flags: the key is a string.
+      const known = score < threshold && !outOfRange && !host && this.conversations !== null && this.conversations.covers(flows[i]!);
+      if ((score >= threshold || known) && !outOfRange && !host) {
         out[i] = { score, anomaly: 1, severity: null, reasons: [], behaviour: null };
         continue;
       }
@@ -208,6 +216,7 @@ export class Detector {
       nodes: t.feature.length,
       trees: t.roots.length,
       host: this.hosts ? this.hosts.state : undefined,
+      conversations: this.conversations ? this.conversations.state : undefined,
     };
     const json = Buffer.from(JSON.stringify(header));
     const arrays = [t.feature, t.threshold, t.left, t.right, t.value, t.roots].map((a) => Buffer.from(a.buffer, a.byteOffset, a.byteLength));
@@ -252,7 +261,7 @@ export class Detector {
     forest.offset_ = h.offset;
     forest.trees = trees;
     const baseline: RawBaseline = { p99: Float64Array.from(h.p99), min: Float64Array.from(h.rawMin ?? h.p99), max: Float64Array.from(h.rawMax ?? h.p99) };
-    return new Detector(featurizer, forest, h.nSamples, baseline, h.range ? BaselineRange.restore(h.range.lo, h.range.hi, rangeChecked(featurizer)) : null, h.host ? HostBaseline.restore(h.host) : null);
+    return new Detector(featurizer, forest, h.nSamples, baseline, h.range ? BaselineRange.restore(h.range.lo, h.range.hi, rangeChecked(featurizer)) : null, h.host ? HostBaseline.restore(h.host) : null, h.conversations ? KnownConversations.restore(h.conversations) : null);
   }
 }
 

@@ -229,7 +229,14 @@ export class FlowTable implements PacketHandler {
         s = this.create(p, h, tsMicros, !fwd);
       } else this.touch(s);
     }
-    if (s === NIL) s = this.create(p, h, tsMicros, false);
+    if (s === NIL) {
+      // A TCP flow first seen mid-stream (the sensor started, or the capture began, after its
+      // SYN) from a service port to an ephemeral one is the server speaking: its client is the
+      // initiator. Oriented by the first packet, the server would look like a host opening
+      // connections from port 22 to random high ports, which no baseline has.
+      fwd = !(p.protocol === 6 && (p.tcpFlags & SYN) === 0 && p.srcPort < 1024 && p.dstPort >= 1024);
+      s = this.create(p, h, tsMicros, !fwd);
+    }
     this.update(s, fwd, tsMicros, data);
   }
 

@@ -329,3 +329,20 @@ test('random traffic: never throws, every packet accounted for, open flows withi
   assert.ok(h.table.evictions > 0, 'the cap evicted flows');
   assert.ok(h.flows.some((f) => f.end_reason === 'idle'), 'quiet spells expired flows as idle');
 });
+
+test('a TCP flow first seen mid-stream from a service port is oriented client to server', () => {
+  const h = new Harness();
+  const ssh: Endpoint = { ip: '10.0.0.2', port: 22 };
+  h.feed(tcpFrame(ssh, C, TcpFlag.PSH | TcpFlag.ACK, 1, 1, 48), T0);
+  h.feed(tcpFrame(C, ssh, TcpFlag.ACK, 1, 1, 0), T0 + 1000);
+  h.feed(tcpFrame(C, ssh, TcpFlag.PSH | TcpFlag.ACK, 1, 1, 36), T0 + 2000);
+  h.table.flush();
+  const f = h.one();
+  assert.deepEqual([f.src_ip, f.src_port, f.dst_ip, f.dst_port], [C.ip, C.port, ssh.ip, ssh.port]);
+  assert.deepEqual([f.packets_fwd, f.packets_rev, f.payload_bytes_fwd, f.payload_bytes_rev], [2, 1, 36, 48]);
+  // Two ephemeral ports say nothing about who is the server: the first packet's sender stays the initiator.
+  const p2p = new Harness();
+  p2p.feed(tcpFrame({ ip: '10.0.0.3', port: 5000 }, C, TcpFlag.ACK, 1, 1, 10), T0);
+  p2p.table.flush();
+  assert.equal(p2p.one().src_ip, '10.0.0.3');
+});
