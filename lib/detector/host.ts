@@ -17,8 +17,17 @@
 //
 // A flow is covered when its source exceeds a threshold *and* the flow takes part in that
 // behaviour (a scan covers the source's probes, not its web sessions).
+//
+// One behaviour needs no volume: a half-open probe (isHalfOpen), which a slow scan (nmap
+// -T1, one port every 15 s) sends too few of for any rate to notice. It is flagged unless
+// its source made such flows in the baseline too (a scanner-based monitor).
+//
+// And a flood can be one flow: hping3 -1 or ping -f keep one ICMP id, so thousands of echo
+// requests are a single flow that no per-source count sees. Per non-TCP protocol, a flow's
+// packet rate is compared with the fastest baseline flow of that protocol (TCP is left out:
+// bulk transfers are fast and legitimate).
 import type { Flow, HostStats } from '../flow/record.ts';
-import { HOST_SCALES_S, isProbe, isSession, isUnanswered } from '../flow/host.ts';
+import { HOST_SCALES_S, isHalfOpen, isProbe, isSession, isUnanswered } from '../flow/host.ts';
 import { Sanity } from '../flow/sanity.ts';
 import type { Severity } from '../avro/records.ts';
 
@@ -53,7 +62,17 @@ export interface HostBaselineState {
   typical: Record<string, number[]>;
   own: Record<string, Record<string, number[]>>;
   hosts: number;
+  /** Sources that made half-open probes in the baseline (absent in models from before it was learned). */
+  halfOpen?: string[];
+  /** Per non-TCP protocol, the highest packets/s of a baseline flow of FLOW_FLOOD_MIN_PACKETS or more. */
+  flowRate?: Record<string, number>;
 }
+
+/** A one-flow flood needs volume: fewer packets are a ping, a stream, a retry. */
+const FLOW_FLOOD_MIN_PACKETS = 100;
+/** Added to MARGIN x the baseline's fastest flow, in packets/s (a ping is 1/s). */
+const FLOW_RATE_SLACK = 50;
+const flowRate = (f: Flow): number => f.packets_fwd / Math.max((f.ts_end - f.ts_start) / 1e6, 1e-3);
 
 export interface HostVerdict {
   behaviour: Behaviour;
@@ -72,8 +91,12 @@ export class HostBaseline {
   /** From baseline flows that carry host statistics (flows without them are ignored). */
   static fit(flows: readonly Flow[]): HostBaseline {
     const perHost = new Map<string, Record<string, number[]>>();
+    const halfOpen = new Set<string>();
+    const rates: Record<string, number> = {};
     for (const f of flows) {
       if (!f.host) continue;
+      if (isHalfOpen(f)) halfOpen.add(f.src_ip);
+      if (f.protocol !== 6 && f.packets_fwd >= FLOW_FLOOD_MIN_PACKETS) rates[f.protocol] = Math.max(rates[f.protocol] ?? 0, flowRate(f));
       let m = perHost.get(f.src_ip);
       if (!m) perHost.set(f.src_ip, (m = Object.fromEntries(STATS.map((s) => [s, new Array<number>(NS).fill(0)]))));
       for (const s of STATS) {
@@ -90,7 +113,7 @@ export class HostBaseline {
     for (const [host, m] of perHost) {
       if (STATS.some((s) => m[s]!.some((v, k) => v > typical[s]![k]!))) own[host] = m;
     }
-    return new HostBaseline({ typical, own, hosts: perHost.size });
+    return new HostBaseline({ typical, own, hosts: perHost.size, halfOpen: [...halfOpen].sort(), flowRate: rates });
   }
 
   static restore(state: HostBaselineState): HostBaseline {
@@ -116,8 +139,20 @@ export class HostBaseline {
         const ratio = v / threshold;
         if (ratio <= bestRatio || !r.member(f)) continue;
         bestRatio = ratio;
-        best = { behaviour: r.behaviour, stat: r.stat, value: v, threshold, baseline: ref, severity: ratio >= 8 ? 'critical' : ratio >= 3 ? 'high' : 'medium', text: describe(f, r, k, v, ref, mine !== undefined) };
+        best = { behaviour: r.behaviour, stat: r.stat, value: v, threshold, baseline: ref, severity: severityOfRatio(ratio), text: describe(f, r, k, v, ref, mine !== undefined) };
       }
+    }
+    if (!best && f.protocol !== 6 && f.packets_fwd >= FLOW_FLOOD_MIN_PACKETS) {
+      const ref = this.state.flowRate?.[f.protocol] ?? 0;
+      const rate = flowRate(f);
+      const threshold = MARGIN * ref + FLOW_RATE_SLACK;
+      if (rate > threshold) {
+        const ratio = rate / threshold;
+        best = { behaviour: 'flood', stat: 'flow_rate', value: Math.round(rate), threshold, baseline: Math.round(ref), severity: severityOfRatio(ratio), text: `${f.src_ip}: ${f.packets_fwd} packets in one flow to ${f.dst_ip} (proto ${f.protocol}) at ${Math.round(rate)}/s (baseline fastest flow of the protocol = ${Math.round(ref)}/s)` };
+      }
+    }
+    if (!best && isHalfOpen(f) && !this.state.halfOpen?.includes(f.src_ip)) {
+      best = { behaviour: 'port_scan', stat: 'half_open', value: 1, threshold: 1, baseline: 0, severity: 'medium', text: `${f.src_ip}: reset ${f.dst_ip}'s SYN-ACK on TCP ${f.dst_port} without completing the handshake (a SYN scan's half-open probe; no baseline host did so)` };
     }
     return best;
   }
@@ -143,6 +178,9 @@ function describe(f: Flow, r: Rule, k: number, v: number, ref: number, own: bool
       return `${f.src_ip}: ${v} short sessions to ${f.dst_ip} ${proto} ${f.dst_port} in ${s} s ${base}`;
   }
 }
+
+/** How far over its threshold a host is: twice is medium, three times high, eight critical. */
+const severityOfRatio = (ratio: number): Severity => (ratio >= 8 ? 'critical' : ratio >= 3 ? 'high' : 'medium');
 
 function median(xs: number[]): number {
   if (xs.length === 0) return 0;

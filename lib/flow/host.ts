@@ -12,7 +12,8 @@
 //   ports       distinct (protocol, destination port) among the probes
 //   hosts       distinct destination hosts among the probes
 //   nonproto    flows whose first payload did not parse as the port's protocol (sanity.ts)
-//   sessions    short complete TCP sessions (handshake, data both ways, under 30 s) to this
+//   sessions    short complete TCP sessions (handshake, data both ways, the client sending at
+//               least a quarter of what it gets, under 30 s) to this
 //               flow's (destination, protocol, port): repeated logins
 //
 // A flow counts at its start time, made monotone per source (a long flow exported late
@@ -94,6 +95,14 @@ function bump<K>(m: Map<K, number>, k: K, sign: 1 | -1): void {
   else m.set(k, n);
 }
 
+/**
+ * A SYN scan's probe: the responder's SYN-ACK was answered with a reset instead of the
+ * handshake's ACK, and nothing was sent. An ordinary TCP stack completes the handshake;
+ * a half-open scanner (nmap -sS, at any speed) never does, so one such flow is telling.
+ */
+export const isHalfOpen = (f: Flow): boolean =>
+  f.protocol === 6 && f.synack_count > 0 && !f.handshake_complete && f.rst_count > 0 && f.payload_bytes_fwd === 0 && f.payload_bytes_rev === 0;
+
 export const isProbe = (f: Flow): boolean => f.packets_fwd <= 3 && f.payload_bytes_fwd <= 512;
 
 export function isUnanswered(f: Flow): boolean {
@@ -105,8 +114,13 @@ export function isUnanswered(f: Flow): boolean {
   return false;
 }
 
+// A login exchange is a conversation: the client sends about as much as it gets (a key or a
+// password, then the server's answers). A download (a request, then the data) is not one,
+// so a client fetching many files in a row is not taken for a brute force.
+const LOGIN_MIN_FWD_SHARE = 0.25;
+
 export const isSession = (f: Flow): boolean =>
-  f.protocol === 6 && f.handshake_complete && f.payload_bytes_fwd > 0 && f.payload_bytes_rev > 0 && f.ts_end - f.ts_start < SESSION_MAX_US && (f.end_reason === 'fin' || f.end_reason === 'rst');
+  f.protocol === 6 && f.handshake_complete && f.payload_bytes_fwd > 0 && f.payload_bytes_rev > 0 && f.payload_bytes_fwd >= LOGIN_MIN_FWD_SHARE * f.payload_bytes_rev && f.ts_end - f.ts_start < SESSION_MAX_US && (f.end_reason === 'fin' || f.end_reason === 'rst');
 
 export const serviceKey = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
 

@@ -198,3 +198,31 @@ test('protocol sanity: real protocol heads pass, other bytes do not', () => {
   assert.equal(payloadSanity(6, 8080, ascii('anything'), 0, 8), Sanity.UNCHECKED);
   assert.equal(payloadSanity(17, 53, dns, 0, 0), Sanity.UNCHECKED);
 });
+
+function slowSynScan(start: number): Flow[] {
+  // nmap -sS -T1 on two open ports: one probe every 15 s, each SYN-ACK answered by a reset.
+  return [22, 80].map((port, i) =>
+    makeFlow({ flow_id: id(), src_ip: ATTACKER, dst_ip: SERVERS[0]!, src_port: 51000, dst_port: port, protocol: 6, ts_start: start + i * 15 * S, ts_end: start + i * 15 * S + 300, packets_fwd: 2, packets_rev: 1, bytes_fwd: 98, bytes_rev: 58, payload_bytes_fwd: 0, payload_bytes_rev: 0, syn_count: 1, synack_count: 1, fin_count: 0, rst_count: 1, handshake_complete: false, end_reason: 'rst', payload_sanity: Sanity.UNCHECKED }),
+  );
+}
+
+function icmpFloodOneFlow(start: number): Flow[] {
+  // hping3 -1 -c 2000 -i u1000: one ICMP id, so one flow of 2000 echo requests in about 2 s.
+  return [makeFlow({ flow_id: id(), src_ip: ATTACKER, dst_ip: SERVERS[1]!, src_port: 8, dst_port: 0, protocol: 1, ts_start: start, ts_end: start + 2.2 * S, packets_fwd: 2000, packets_rev: 2000, bytes_fwd: 56000, bytes_rev: 56000, payload_bytes_fwd: 0, payload_bytes_rev: 0, syn_count: 0, synack_count: 0, fin_count: 0, handshake_complete: false, end_reason: 'idle', payload_sanity: Sanity.UNCHECKED })];
+}
+
+test('a slow SYN scan (two half-open probes in 30 s) is flagged probe by probe; completed handshakes are not', () => {
+  const r = scoreRun(slowSynScan, 15);
+  assert.equal(r.recall, 1);
+  assert.ok(r.reasons.has('host.port_scan'), [...r.reasons].join());
+  assert.deepEqual(r.hostFalseAlarms, []);
+});
+
+test('an ICMP flood in a single flow is flagged by its rate; a one-per-second ping is not', () => {
+  const r = scoreRun(icmpFloodOneFlow, 16);
+  assert.equal(r.recall, 1);
+  assert.ok(r.reasons.has('host.flood'), [...r.reasons].join());
+  const ping = makeFlow({ flow_id: id(), src_ip: POLLER, dst_ip: SERVERS[1]!, src_port: 8, dst_port: 0, protocol: 1, ts_start: T0 + 900 * S, ts_end: T0 + 1020 * S, packets_fwd: 120, packets_rev: 120, bytes_fwd: 3360, bytes_rev: 3360, payload_bytes_fwd: 0, payload_bytes_rev: 0, handshake_complete: false, end_reason: 'idle', payload_sanity: Sanity.UNCHECKED });
+  const [v] = detector.score(withHostStats([ping]));
+  assert.equal(v!.behaviour, null);
+});
