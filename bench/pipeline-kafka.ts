@@ -90,10 +90,10 @@ export async function measureKafkaPipeline(dir: string, baselinePcap: string, in
     return null;
   }
   const run = `bench-${Date.now().toString(36)}`;
-  const t = { baseline: `${run}.baseline`, flows: `${run}.flows`, scored: `${run}.scored`, anomalies: `${run}.anomalies`, dlq: `${run}.dlq` };
-  await admin.createTopics({ waitForLeaders: true, topics: [[t.baseline, 1], [t.flows, 6], [t.scored, 6], [t.anomalies, 3], [t.dlq, 1]].map(([topic, n]) => ({ topic: topic as string, numPartitions: n as number, replicationFactor: 1 })) });
+  const t = { baseline: `${run}.baseline`, flows: `${run}.flows`, scored: `${run}.scored`, anomalies: `${run}.anomalies`, incidents: `${run}.incidents`, dlq: `${run}.dlq` };
+  await admin.createTopics({ waitForLeaders: true, topics: [[t.baseline, 1], [t.flows, 6], [t.scored, 6], [t.anomalies, 3], [t.incidents, 3], [t.dlq, 1]].map(([topic, n]) => ({ topic: topic as string, numPartitions: n as number, replicationFactor: 1 })) });
   const common = ['--brokers', stack.brokers, '--registry', stack.registry];
-  const topicArgs = ['--flows-topic', t.flows, '--scored-topic', t.scored, '--anomalies-topic', t.anomalies, '--dlq-topic', t.dlq];
+  const topicArgs = ['--flows-topic', t.flows, '--scored-topic', t.scored, '--anomalies-topic', t.anomalies, '--incidents-topic', t.incidents, '--dlq-topic', t.dlq];
   const out = join(dir, 'kafka-sink');
   const services: Array<ReturnType<typeof nids>> = [];
   try {
