@@ -100,7 +100,7 @@ export async function measureKafkaPipeline(dir: string, baselinePcap: string, in
     await runToEnd(['sensor', ...common, '--input', baselinePcap, '--flows-topic', t.baseline, '--sensor-id', 'bench']);
     await runToEnd(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', t.baseline, '--every', '0', '--no-guard', '--min-flows', '32', '--no-exclude-flagged', '--no-exclude-incident-hosts']);
     for (let i = 0; i < SCORERS; i++) services.push(nids(['scorer', ...common, ...topicArgs, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorers`]));
-    services.push(nids(['sink', ...common, '--out', out, '--group-id', `${run}-sink`, '--scored-topic', t.scored, '--dlq-topic', t.dlq]));
+    services.push(nids(['sink', ...common, '--out', out, '--group-id', `${run}-sink`, '--scored-topic', t.scored, '--anomalies-topic', t.anomalies, '--incidents-topic', t.incidents, '--dlq-topic', t.dlq]));
     const csv = join(out, CSV_FILE);
     const rows = (): number => (existsSync(csv) ? readFileSync(csv, 'utf8').split('\n').length - 2 : 0);
     // Timing starts once both scorers are in the group: start-up and rebalancing are not throughput.
