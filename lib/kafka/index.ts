@@ -154,6 +154,32 @@ export async function runStage<T>(
   });
 }
 
+/** Which of `topics` exist on the brokers. */
+export async function existingTopics(kafka: Kafka, topics: readonly string[]): Promise<Set<string>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const all = new Set(await admin.listTopics());
+    return new Set(topics.filter((t) => all.has(t)));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * Stops a service's start-up when a topic it reads or writes does not exist: the brokers do
+ * not create topics on use (auto.create.topics.enable=false, as `npm run stack:up` and a
+ * production cluster run), so a typo or a topic never created would otherwise fail every
+ * batch later. `topics` maps each topic to the setting that names it.
+ */
+export async function requireTopics(kafka: Kafka, topics: Record<string, string>): Promise<void> {
+  const present = await existingTopics(kafka, Object.keys(topics));
+  const missing = Object.entries(topics).filter(([t]) => !present.has(t));
+  if (missing.length > 0) {
+    throw new Error(`${missing.map(([t, setting]) => `${setting} ${t}`).join(', ')}: no such topic on the brokers (create it first: \`npm run stack:up\` creates the default topics, scripts/create-topics.ts)`);
+  }
+}
+
 /** Each partition's high watermark (the offset after its last record) now. */
 export async function highWatermarks(kafka: Kafka, topic: string): Promise<Map<number, bigint>> {
   const admin = kafka.admin();

@@ -7,7 +7,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { AvroCodec, DecodeError } from '../avro/codec.ts';
 import type { Anomaly, ScoredFlow } from '../avro/records.ts';
 import type { Flow } from '../flow/record.ts';
-import { readToHighWatermarks } from '../kafka/index.ts';
+import { existingTopics, readToHighWatermarks } from '../kafka/index.ts';
 import { IncidentTracker } from '../pipeline/incidents.ts';
 import type { Verdicts } from './window.ts';
 
@@ -34,17 +34,6 @@ export interface ReadOptions {
   isStopping: () => boolean;
 }
 
-async function existing(kafka: Kafka, topics: string[]): Promise<Set<string>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    const all = new Set(await admin.listTopics());
-    return new Set(topics.filter((t) => all.has(t)));
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 export async function readLoopInputs(kafka: Kafka, registry: SchemaRegistry, topics: LoopTopics, o: ReadOptions): Promise<LoopRead> {
   let undecodable = 0;
   const each = <T>(codec: AvroCodec<T>, use: (value: T) => void) => async (m: { value: Buffer | null }): Promise<boolean> => {
@@ -68,7 +57,7 @@ export async function readLoopInputs(kafka: Kafka, registry: SchemaRegistry, top
   const incidents = new IncidentTracker();
   if (o.verdicts) {
     // A deployment that never scored anything yet has neither topic: nothing to leave out.
-    const present = await existing(kafka, [topics.scoredTopic, topics.anomaliesTopic]);
+    const present = await existingTopics(kafka, [topics.scoredTopic, topics.anomaliesTopic]);
     if (present.has(topics.scoredTopic)) {
       const scoredCodec = await AvroCodec.forTopic<ScoredFlow>(registry, topics.scoredTopic, 'scoredFlow');
       await readToHighWatermarks(kafka, topics.scoredTopic, group(topics.scoredTopic), each(scoredCodec, (s) => {

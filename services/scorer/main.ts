@@ -6,7 +6,7 @@ import { kafkaSettings, redisSettings, topicSettings } from '../../lib/config/co
 import { incidentSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
+import { createKafka, createProducer, requireTopics, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import type { Flow } from '../../lib/flow/record.ts';
@@ -102,6 +102,13 @@ export const scorerService: ServiceDef<typeof spec> = {
       return reports.map((i) => ({ key: i.incident_id, value: incidentCodec.encode(i) }));
     };
     const kafka = createKafka(config.brokers, `${config.clientId}-scorer`, log);
+    await requireTopics(kafka, {
+      [config.flowsTopic]: '--flows-topic',
+      [config.scoredTopic]: '--scored-topic',
+      [config.anomaliesTopic]: '--anomalies-topic',
+      [config.incidentsTopic]: '--incidents-topic',
+      [config.dlqTopic]: '--dlq-topic',
+    });
     const producer = await createProducer(kafka);
     const consumer = kafka.consumer({ groupId: config.groupId });
     await consumer.connect();

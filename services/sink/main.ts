@@ -10,7 +10,7 @@ import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
 import { alertSettings, dashboardSettings, plotSettings, siemSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, runStage } from '../../lib/kafka/index.ts';
+import { createKafka, createProducer, requireTopics, runStage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge } from '../../lib/metrics/index.ts';
 import type { Anomaly, Incident, ScoredFlow } from '../../lib/avro/records.ts';
 import { CsvWriter, CSV_FILE } from '../../lib/pipeline/csv.ts';
@@ -87,6 +87,12 @@ export const sinkService: ServiceDef<typeof spec> = {
     ]);
     const codecOf = (topic: string) => (topic === config.scoredTopic ? scoredCodec : topic === config.anomaliesTopic ? anomalyCodec : incidentCodec);
     const kafka = createKafka(config.brokers, `${config.clientId}-sink`, log);
+    await requireTopics(kafka, {
+      [config.scoredTopic]: '--scored-topic',
+      [config.anomaliesTopic]: '--anomalies-topic',
+      [config.incidentsTopic]: '--incidents-topic',
+      [config.dlqTopic]: '--dlq-topic',
+    });
     const producer = await createProducer(kafka);
     const consumer = kafka.consumer({ groupId: config.groupId });
     await consumer.connect();
