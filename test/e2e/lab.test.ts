@@ -13,7 +13,7 @@ import { liveCaptureSkipReason } from '../helpers/netns.ts';
 import { REPO } from '../helpers/stack.ts';
 import type { Quality } from '../../lib/eval/report.ts';
 
-const TOOLS = ['nmap', 'hping3', 'hydra', 'dnsmasq', 'dig', 'ssh', 'ssh-keygen', 'tcpdump'];
+const TOOLS = ['nmap', 'hping3', 'hydra', 'masscan', 'slowhttptest', 'medusa', 'dnsmasq', 'dig', 'ssh', 'ssh-keygen', 'tcpdump'];
 
 function labSkipReason(): string | false {
   const live = liveCaptureSkipReason();
@@ -41,7 +41,7 @@ test('the short real-tools lab: every attacker flagged, attack flows caught, few
 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<'nids' | 'seed', Quality>;
     const labels = readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n');
-    assert.equal(labels.length, 12, 'every episode ran and was labeled');
+    assert.equal(labels.length, 20, 'every episode ran and was labeled');
     const nids = report.nids;
     for (const [attack, q] of Object.entries(nids.byAttack)) {
       assert.ok(q.flows > 0, `${attack}: the capture holds its flows`);
