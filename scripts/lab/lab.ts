@@ -9,7 +9,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { createTopology, type Topology } from './topology.ts';
+import { createTopology, EXTERNAL_NET, type Topology } from './topology.ts';
 import { startServer } from './server.ts';
 import { attackPlan, type Episode, type LabScale, LAB_SCALES } from './episodes.ts';
 
@@ -114,7 +114,7 @@ async function runEpisode(topo: Topology, e: Episode, labels: string, cwd: strin
   const record = async () => {
     if (e.background) await finished(c, e.timeoutS * 1000);
     await sleep(1000);
-    appendFileSync(labels, JSON.stringify({ episode: e.episode, attack: e.attack, attacker: attacker.addr, victim: e.victim, start: new Date(start).toISOString(), end: new Date(Date.now()).toISOString(), tool: e.command.join(' ') }) + '\n');
+    appendFileSync(labels, JSON.stringify({ episode: e.episode, attack: e.attack, attacker: attacker.addr, victim: e.victim, start: new Date(start).toISOString(), end: new Date(Date.now()).toISOString(), tool: e.command.join(' '), ...(e.spoofedOutside ? { spoofed_outside: e.spoofedOutside } : {}) }) + '\n');
     process.stdout.write(`lab: ${e.episode} done in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
   };
   if (e.background) backgroundEpisodes.push(record());
@@ -156,7 +156,7 @@ async function capture(o: Options, scale: LabScale): Promise<void> {
     writeFileSync(labels, '');
     const attacked = await tcpdump(topo.bridge, resolve(o.out, 'attacked.pcap'));
     const t0 = Date.now();
-    for (const e of attackPlan(scale, h, topo.internalCidr)) {
+    for (const e of attackPlan(scale, h, topo.internalCidr, `${EXTERNAL_NET}.0/24`)) {
       await runEpisode(topo, e, labels, o.out);
       await sleep(scale.gapS * 1000);
     }

@@ -41,7 +41,7 @@ test('the short real-tools lab: every attacker flagged, attack flows caught, few
 
     const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as Record<'nids' | 'seed', Quality>;
     const labels = readFileSync(join(out, 'labels.jsonl'), 'utf8').trim().split('\n');
-    assert.equal(labels.length, 20, 'every episode ran and was labeled');
+    assert.equal(labels.length, 21, 'every episode ran and was labeled');
     const nids = report.nids;
     for (const [attack, q] of Object.entries(nids.byAttack)) {
       assert.ok(q.flows > 0, `${attack}: the capture holds its flows`);
