@@ -27,13 +27,15 @@ export interface LabScale {
   /** slowhttptest: concurrent connections held open, and for how long (s). */
   slowConnections: number;
   slowS: number;
+  /** nmap's stealth scans run (the short lab: FIN and XMAS; NULL and ACK probes are alike). */
+  stealthScans: readonly ('sF' | 'sN' | 'sX' | 'sA')[];
   /** nmap -sV -O (service and OS detection) waits on every service's probes: a minute and more. */
   versionScan: boolean;
 }
 
 export const LAB_SCALES: Record<'short' | 'long', LabScale> = {
-  short: { baselineS: 75, attackBudgetS: 240, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 24, tunnelQueries: 50, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 20, slowPorts: '22,23,80,3389', sweepPrefix: 27, masscanRate: 2000, slowConnections: 100, slowS: 10, versionScan: false },
-  long: { baselineS: 600, attackBudgetS: 900, gapS: 10, backupBytes: 400_000_000, tcpPorts: '1-1024', udpPorts: '1-300', floodPackets: 6000, passwords: 120, tunnelQueries: 400, beaconPeriodS: 10, beacons: 36, exfilBytes: 20_000_000, exfilS: 240, slowPorts: '21,22,23,25,80,443,3389,8080', sweepPrefix: 24, masscanRate: 5000, slowConnections: 400, slowS: 60, versionScan: true },
+  short: { baselineS: 75, attackBudgetS: 240, gapS: 2, backupBytes: 40_000_000, tcpPorts: '1-400', udpPorts: '1-120', floodPackets: 1500, passwords: 24, tunnelQueries: 50, beaconPeriodS: 4, beacons: 12, exfilBytes: 3_000_000, exfilS: 20, slowPorts: '22,23,80,3389', sweepPrefix: 27, masscanRate: 2000, slowConnections: 100, slowS: 8, stealthScans: ['sF', 'sX'], versionScan: false },
+  long: { baselineS: 600, attackBudgetS: 900, gapS: 10, backupBytes: 400_000_000, tcpPorts: '1-1024', udpPorts: '1-300', floodPackets: 6000, passwords: 120, tunnelQueries: 400, beaconPeriodS: 10, beacons: 36, exfilBytes: 20_000_000, exfilS: 240, slowPorts: '21,22,23,25,80,443,3389,8080', sweepPrefix: 24, masscanRate: 5000, slowConnections: 400, slowS: 60, stealthScans: ['sF', 'sN', 'sX', 'sA'], versionScan: true },
 };
 
 export interface Episode {
@@ -74,7 +76,7 @@ export function attackPlan(s: LabScale, h: Record<string, LabHost>, internalCidr
     { episode: 'hping-icmp', attack: 'icmpflood', from: 'attacker', victim, command: ['hping3', '-q', '-1', '-i', 'u400', '-c', String(s.floodPackets), victim], timeoutS: 120 },
     // Probes no ordinary stack sends: FIN, NULL and XMAS (FIN+PSH+URG) segments and a lone
     // ACK, each to a port with no connection; closed ports answer with a reset.
-    ...(['sF', 'sN', 'sX', 'sA'] as const).map((scan): Episode => ({ episode: `nmap-${scan}`, attack: 'stealthscan', from: 'attacker', victim, command: ['nmap', `-${scan}`, '-T4', '-Pn', '-n', '--max-retries', '1', '-p', s.tcpPorts, victim], timeoutS: 120 })),
+    ...s.stealthScans.map((scan): Episode => ({ episode: `nmap-${scan}`, attack: 'stealthscan', from: 'attacker', victim, command: ['nmap', `-${scan}`, '-T4', '-Pn', '-n', '--max-retries', '1', '-p', s.tcpPorts, victim], timeoutS: 120 })),
     // Stateless: its own SYNs from one fixed source port, the kernel resets the SYN-ACKs.
     { episode: 'masscan', attack: 'tcpscan', from: 'attacker', victim, command: ['masscan', '-p', s.tcpPorts, '--rate', String(s.masscanRate), '--wait', '2', '--interface', 'eth0', '--router-ip', victim, victim], timeoutS: 120 },
     // Service and OS detection: full handshakes with protocol probes, then odd-flag OS probes.

@@ -16,10 +16,10 @@ import { attackPlan, type Episode, type LabScale, LAB_SCALES } from './episodes.
 const REPO = resolve(import.meta.dirname, '../..');
 const HELP = `Usage: npm run lab -- [--short | --simulator] [--out <dir>]
 
-Builds the real-tools lab (needs root, nmap, hping3, hydra, dnsmasq, openssh-server, tcpdump,
-dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
+Builds the real-tools lab (needs root, nmap, masscan, hping3, hydra, medusa, slowhttptest,
+dnsmasq, openssh-server, tcpdump, dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
 nids analyze (nids and the seed featurizer) and nids eval, and writes report.json and
-report.md into --out (default out/lab). --short is the CI version (about 4 minutes).
+report.md into --out (default out/lab). --short is the CI version (about 5 minutes).
 --simulator makes the same report for nids simulate's captures instead (180 s each, every
 attack; needs no root).
 `;
