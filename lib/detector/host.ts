@@ -25,19 +25,30 @@
 // Nor does a probe with flags no TCP stack sends (odd_flags_count: FIN, NULL and XMAS scans,
 // nmap -O's SYN+FIN): one is telling, unless its source sent such packets in the baseline.
 //
+// And a flood can have no source at all: hping3 --rand-source or a botnet sends one or two
+// packets from each of thousands of addresses, so no source's statistics move. The victim's
+// do (lib/flow/service.ts): service_flood compares the distinct sources of the flows a
+// service never served (unserved: handshake not completed, request not answered) with the
+// baseline, per service (dst, protocol, port) like the hosts: threshold = MARGIN x
+// max(typical service, this service's own) + slack, and only while such flows are most of
+// what the service receives. Answered flows never count, so a busy resolver or a web server
+// with many clients stays quiet. Multicast and broadcast destinations are left out: many
+// hosts announcing themselves there unanswered is ordinary.
+//
 // And a flood can be one flow: hping3 -1 or ping -f keep one ICMP id, so thousands of echo
 // requests are a single flow that no per-source count sees. Per non-TCP protocol, a flow's
 // packet rate is compared with the fastest baseline flow of that protocol (TCP is left out:
 // bulk transfers are fast and legitimate).
 import type { Flow, HostStats } from '../flow/record.ts';
+import { SERVICE_SCALES_S, isUnserved } from '../flow/service.ts';
 import { HOST_SCALES_S, hasOddFlags, isHalfOpen, isProbe, isSession, isStalled, isUnanswered } from '../flow/host.ts';
 import { Sanity } from '../flow/sanity.ts';
 import type { Severity } from '../avro/records.ts';
 
-export const BEHAVIOURS = ['port_scan', 'host_sweep', 'flood', 'non_protocol', 'brute_force', 'slow_dos'] as const;
+export const BEHAVIOURS = ['port_scan', 'host_sweep', 'flood', 'non_protocol', 'brute_force', 'slow_dos', 'service_flood'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
-type StatName = keyof HostStats;
+type StatName = Exclude<keyof HostStats, `service_${string}`>;
 interface Rule {
   behaviour: Behaviour;
   stat: StatName;
@@ -76,7 +87,31 @@ export interface HostBaselineState {
   oddFlags?: string[];
   /** Per non-TCP protocol, the highest packets/s of a baseline flow of FLOW_FLOOD_MIN_PACKETS or more. */
   flowRate?: Record<string, number>;
+  /** Victim side, per service scale: distinct sources of unserved flows (absent in older models: service_flood never fires). */
+  services?: ServiceBaselineState;
 }
+
+/** typical: the median over the baseline's services of each one's highest value; own: services well above it, by `dst|protocol|port`. */
+export interface ServiceBaselineState {
+  typical: number[];
+  own: Record<string, number[]>;
+}
+
+/** Added to MARGIN x the baseline, per service scale (1 s, 10 s): a few clients retrying a down service are not a flood. */
+const SERVICE_FLOOD_SLACK = [24, 48] as const;
+/** A service's own baseline is kept only from this many unserved sources (below, the typical one does): the model stays small after a baseline port scan. */
+const SERVICE_OWN_MIN = 4;
+/** Unserved flows must be at least this share of the service's flows in the window. */
+const SERVICE_FLOOD_MIN_SHARE = 0.5;
+const NSS = SERVICE_SCALES_S.length;
+const serviceName = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
+/** IPv4 multicast (224/4), the limited broadcast, IPv6 multicast (ff00::/8). */
+const isGroupAddress = (ip: string): boolean => {
+  if (ip.startsWith('ff') || ip === '255.255.255.255') return true;
+  const dot = ip.indexOf('.');
+  const first = dot > 0 ? Number(ip.slice(0, dot)) : 0;
+  return first >= 224 && first <= 239;
+};
 
 /** A one-flow flood needs volume: fewer packets are a ping, a stream, a retry. */
 const FLOW_FLOOD_MIN_PACKETS = 100;
@@ -104,8 +139,16 @@ export class HostBaseline {
     const halfOpen = new Set<string>();
     const oddFlags = new Set<string>();
     const rates: Record<string, number> = {};
+    const perService = new Map<string, number[]>();
     for (const f of flows) {
       if (!f.host) continue;
+      const us = f.host.service_unserved_sources;
+      if (us?.length) {
+        const key = serviceName(f);
+        let m = perService.get(key);
+        if (!m) perService.set(key, (m = new Array<number>(NSS).fill(0)));
+        for (let k = 0; k < NSS; k++) if ((us[k] ?? 0) > m[k]!) m[k] = us[k]!;
+      }
       if (isHalfOpen(f)) halfOpen.add(f.src_ip);
       if (hasOddFlags(f)) oddFlags.add(f.src_ip);
       if (f.protocol !== 6 && f.packets_fwd >= FLOW_FLOOD_MIN_PACKETS) rates[f.protocol] = Math.max(rates[f.protocol] ?? 0, flowRate(f));
@@ -125,12 +168,17 @@ export class HostBaseline {
     for (const [host, m] of perHost) {
       if (STATS.some((s) => m[s]!.some((v, k) => v > typical[s]![k]!))) own[host] = m;
     }
-    return new HostBaseline({ typical, own, hosts: perHost.size, halfOpen: [...halfOpen].sort(), oddFlags: [...oddFlags].sort(), flowRate: rates });
+    const serviceTypical = Array.from({ length: NSS }, (_, k) => median([...perService.values()].map((m) => m[k]!)));
+    const serviceOwn: Record<string, number[]> = {};
+    for (const [key, m] of perService) if (m.some((v, k) => v >= SERVICE_OWN_MIN && v > serviceTypical[k]!)) serviceOwn[key] = m;
+    const services = perService.size > 0 ? { typical: serviceTypical, own: serviceOwn } : undefined;
+    return new HostBaseline({ typical, own, hosts: perHost.size, halfOpen: [...halfOpen].sort(), oddFlags: [...oddFlags].sort(), flowRate: rates, services });
   }
 
   static restore(state: HostBaselineState): HostBaseline {
     for (const s of LATER_STATS) state.typical[s] ??= new Array<number>(NS).fill(0);
     for (const s of STATS) if (!Array.isArray(state.typical[s]) || state.typical[s].length !== NS) throw new Error(`model host baseline is corrupted: no typical ${s}`);
+    if (state.services && (!Array.isArray(state.services.typical) || state.services.typical.length !== NSS || typeof state.services.own !== 'object')) throw new Error('model host baseline is corrupted: bad service baseline');
     return new HostBaseline(state);
   }
 
@@ -155,6 +203,8 @@ export class HostBaseline {
         best = { behaviour: r.behaviour, stat: r.stat, value: v, threshold, baseline: ref, severity: severityOfRatio(ratio), text: describe(f, r, k, v, ref, mine !== undefined) };
       }
     }
+    const victim = this.judgeService(f, h, bestRatio);
+    if (victim) best = victim;
     if (!best && f.protocol !== 6 && f.packets_fwd >= FLOW_FLOOD_MIN_PACKETS) {
       const ref = this.state.flowRate?.[f.protocol] ?? 0;
       const rate = flowRate(f);
@@ -169,6 +219,34 @@ export class HostBaseline {
     }
     if (!best && isHalfOpen(f) && !this.state.halfOpen?.includes(f.src_ip)) {
       best = { behaviour: 'port_scan', stat: 'half_open', value: 1, threshold: 1, baseline: 0, severity: 'medium', text: `${f.src_ip}: reset ${f.dst_ip}'s SYN-ACK on TCP ${f.dst_port} without completing the handshake (a SYN scan's half-open probe; no baseline host did so)` };
+    }
+    return best;
+  }
+
+  /** service_flood for an unserved flow whose service received such flows from far more sources than in the baseline, if stronger than `beat`. */
+  private judgeService(f: Flow, h: HostStats, beat: number): HostVerdict | null {
+    const base = this.state.services;
+    const sources = h.service_unserved_sources;
+    if (!base || !sources?.length || !isUnserved(f) || isGroupAddress(f.dst_ip)) return null;
+    const mine = base.own[serviceName(f)];
+    let best: HostVerdict | null = null;
+    for (let k = 0; k < NSS; k++) {
+      const v = sources[k] ?? 0;
+      const unserved = h.service_unserved[k] ?? 0;
+      const flows = h.service_flows[k] ?? 0;
+      if (unserved < SERVICE_FLOOD_MIN_SHARE * flows) continue;
+      const ref = Math.max(base.typical[k] ?? 0, mine?.[k] ?? 0);
+      const threshold = MARGIN * ref + SERVICE_FLOOD_SLACK[k]!;
+      const ratio = v / threshold;
+      if (ratio <= beat) continue;
+      beat = ratio;
+      const proto = f.protocol === 6 ? 'tcp' : f.protocol === 17 ? 'udp' : f.protocol === 1 || f.protocol === 58 ? 'icmp' : `proto ${f.protocol}`;
+      const what = f.protocol === 6 ? 'handshakes left unanswered or half-open' : 'requests left unanswered';
+      const count = (n: number): string => n.toLocaleString('en-US');
+      best = {
+        behaviour: 'service_flood', stat: 'service_unserved_sources', value: v, threshold, baseline: ref, severity: severityOfRatio(ratio),
+        text: `${f.dst_ip}:${f.dst_port}/${proto}: ${count(unserved)} ${what} from ~${count(v)} sources in ${SERVICE_SCALES_S[k]} s, ${Math.round((100 * unserved) / Math.max(flows, 1))} % of its flows (baseline ${mine ? 'max of this service' : 'typical service'} = ${ref} sources)`,
+      };
     }
     return best;
   }
@@ -192,6 +270,8 @@ function describe(f: Flow, r: Rule, k: number, v: number, ref: number, own: bool
       return `${f.src_ip}: ${v} flows in ${s} s whose payload is not the protocol of their port (${proto} ${f.dst_port} on ${f.dst_ip}) ${base}`;
     case 'brute_force':
       return `${f.src_ip}: ${v} short sessions to ${f.dst_ip} ${proto} ${f.dst_port} in ${s} s ${base}`;
+    case 'service_flood': // not a RULES behaviour: judgeService writes the victim's own text
+      return `${f.dst_ip}:${f.dst_port}: ${v} sources in ${s} s ${base}`;
     case 'slow_dos':
       return `${f.src_ip}: ${v} nearly idle connections held open to ${f.dst_ip} ${proto} ${f.dst_port}, started in ${s} s ${base}`;
   }

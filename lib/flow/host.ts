@@ -15,6 +15,9 @@
 //   sessions    short complete TCP sessions (handshake, data both ways, the client sending at
 //               least a quarter of what it gets, under 30 s) to this
 //               flow's (destination, protocol, port): repeated logins
+//   service_*   the victim's side: what this flow's destination service received in the
+//               last 1 s and 10 s (lib/flow/service.ts), so a flood from spoofed sources,
+//               one packet each, shows at its victim
 //   stalled     established TCP connections held open for seconds while carrying almost
 //               nothing, to this flow's (destination, protocol, port): a slow DoS (slowloris,
 //               slow read) holds hundreds at once, a user a few
@@ -26,6 +29,7 @@
 import type { Flow, HostStats } from './record.ts';
 import { Sanity } from './sanity.ts';
 import { RecencyEntry, RecencyList } from './recency.ts';
+import { ServiceTracker } from './service.ts';
 import { FLOW_DEFAULTS } from '../config/stages.ts';
 
 export const HOST_SCALES_S = [1, 10, 60] as const;
@@ -152,11 +156,20 @@ export class HostTracker {
   /** Sources dropped to stay within maxHosts while still active (not idle ones). */
   evictions = 0;
   private spare: SourceWindows | null = null;
+  /** The destination services' statistics, bounded by the same cap as the sources. */
+  private readonly services: ServiceTracker;
 
   constructor(
     private readonly maxHosts = FLOW_DEFAULTS.maxSources,
     private readonly maxEventsPerHost = 50_000,
-  ) {}
+  ) {
+    this.services = new ServiceTracker(maxHosts);
+  }
+
+  /** Destination services dropped to stay within the cap while still active. */
+  get serviceEvictions(): number {
+    return this.services.evictions;
+  }
 
   get trackedHosts(): number {
     return this.hosts.size;
@@ -178,8 +191,8 @@ export class HostTracker {
 
     const flags =
       (isProbe(f) ? F_PROBE : 0) | (isUnanswered(f) ? F_UNANSWERED : 0) | (f.payload_sanity === Sanity.MISMATCH ? F_NONPROTO : 0) | (isSession(f) ? F_SESSION : 0) | (isStalled(f) ? F_STALLED : 0);
-    // The service key is built only when sessions or stalled connections are counted (most flows: never).
     const longest = w.scales[NS - 1]!;
+    // The service key is built only when sessions or stalled connections are counted (most flows: never).
     const pair = flags & (F_SESSION | F_STALLED) || longest.sessions.size > 0 || longest.stalled.size > 0 ? serviceKey(f) : '';
     const e: Ev = { t, flags, port: (f.protocol << 16) | f.dst_port, host: f.dst_ip, pair };
     const ev = w.events;
@@ -203,6 +216,7 @@ export class HostTracker {
 
     // One literal per statistic (no pushes): this runs for every flow the sensor exports.
     const [a, b, c] = w.scales as [ScaleWindow, ScaleWindow, ScaleWindow];
+    const victim = this.services.observe(f);
     const stats: HostStats = {
       flows: [a.flows, b.flows, c.flows],
       probes: [a.probes, b.probes, c.probes],
@@ -212,6 +226,10 @@ export class HostTracker {
       nonproto: [a.nonproto, b.nonproto, c.nonproto],
       sessions: pair ? [a.sessions.get(pair) ?? 0, b.sessions.get(pair) ?? 0, c.sessions.get(pair) ?? 0] : [0, 0, 0],
       stalled: pair ? [a.stalled.get(pair) ?? 0, b.stalled.get(pair) ?? 0, c.stalled.get(pair) ?? 0] : [0, 0, 0],
+      service_flows: victim.flows,
+      service_sources: victim.sources,
+      service_unserved: victim.unserved,
+      service_unserved_sources: victim.unservedSources,
     };
     return stats;
   }

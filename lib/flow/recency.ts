@@ -31,6 +31,14 @@ export class RecencyList<E extends RecencyEntry> {
     return e;
   }
 
+  /** Makes `e` (which must be in the list) the most recent: for callers that found it by their own index. */
+  promote(e: E): void {
+    if (e !== this.tail) {
+      this.unlink(e);
+      this.append(e);
+    }
+  }
+
   /** Adds `e` under `key` as the most recent (the key must be absent). */
   add(key: string, e: E): void {
     e.key = key;

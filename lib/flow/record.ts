@@ -68,4 +68,9 @@ export interface HostStats {
   nonproto: number[];
   sessions: number[];
   stalled: number[];
+  /** Victim side (lib/flow/service.ts): toward this flow's (destination, protocol, port), over the last 1 s and 10 s only. Empty from sensors that predate them. */
+  service_flows: number[];
+  service_sources: number[];
+  service_unserved: number[];
+  service_unserved_sources: number[];
 }

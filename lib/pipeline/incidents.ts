@@ -2,8 +2,10 @@
 // incident rather than ten thousand alerts. The behaviour is the host tier's (a reason
 // feature `host.<behaviour>`), grouped per source; or, for a flow judged anomalous on its
 // own, `flow.<feature>` of its first reason, grouped per destination (a flood from spoofed
-// sources has one victim and thousands of sources). An incident stays open while anomalies
-// keep coming; one that has seen none for GAP_US of traffic time is closed.
+// sources has one victim and thousands of sources). service_flood, the victim's side of
+// such a flood, is grouped per victim service (destination, port, protocol) the same way.
+// An incident stays open while anomalies keep coming; one that has seen none for GAP_US of
+// traffic time is closed.
 //
 // One tracker serves the embedded mode (which writes the closed incidents) and the scorer
 // (which also reports open incidents as they grow, under the same incident_id, so a SIEM
@@ -57,7 +59,7 @@ export class IncidentTracker {
     for (const a of anomalies) {
       if (a.ts_end > this.now) this.now = a.ts_end;
       const behaviour = behaviourOf(a);
-      const key = behaviour.startsWith('flow.') ? `to ${a.dst_ip}|${behaviour}` : `${a.src_ip}|${behaviour}`;
+      const key = behaviour.startsWith('flow.') ? `to ${a.dst_ip}|${behaviour}` : behaviour === 'service_flood' ? `to ${a.dst_ip}:${a.dst_port}/${a.protocol}|${behaviour}` : `${a.src_ip}|${behaviour}`;
       let o = this.open.get(key);
       if (!o) {
         o = {

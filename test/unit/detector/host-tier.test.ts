@@ -265,3 +265,55 @@ test('a host baseline from before the stalled statistic is restored, its slow-Do
   const flows = withHostStats(slowloris(T0 + 3000 * S, rng(4)));
   assert.ok(flows.filter((f) => old.judge(f)?.behaviour === 'slow_dos').length >= 140);
 });
+
+// The victim's side: hping3 -S -p 80 --rand-source against a web server the baseline's
+// clients use (so the flow tier's direction feature cannot tell the flood apart): every SYN
+// from a new address, answered with a SYN-ACK nobody acknowledges.
+const spoofedAddress = (i: number) => `${((i * 7919) % 200) + 20}.${(i >> 8) & 255}.${i & 255}.${((i * 31) % 250) + 1}`;
+function spoofedSynFlood(start: number): Flow[] {
+  return Array.from({ length: 3000 }, (_, i) =>
+    makeFlow({ flow_id: id(), src_ip: spoofedAddress(i), dst_ip: SERVERS[0]!, src_port: 1024 + (i % 60000), dst_port: 80, protocol: 6, ts_start: start + i * 400, ts_end: start + i * 400 + 3 * S, packets_fwd: 1, packets_rev: 3, bytes_fwd: 54, bytes_rev: 180, payload_bytes_fwd: 0, payload_bytes_rev: 0, syn_count: 1, synack_count: 3, fin_count: 0, handshake_complete: false, end_reason: 'idle', payload_sanity: Sanity.UNCHECKED }),
+  );
+}
+
+// A flash crowd: 1,500 distinct clients each fetching a page from one web server within 3 s,
+// a few of them giving up before the handshake completes.
+function flashCrowd(start: number, r: () => number): Flow[] {
+  return Array.from({ length: 1500 }, (_, i) => {
+    const f = tcpSession(`172.16.${i >> 8}.${i & 255}`, SERVERS[1]!, 443, start + i * 2000, 0.3, 900, 40_000, r);
+    return i % 50 === 0 ? makeFlow({ ...f, packets_fwd: 1, packets_rev: 1, payload_bytes_fwd: 0, payload_bytes_rev: 0, handshake_complete: false, end_reason: 'idle' }) : f;
+  });
+}
+
+test('the baseline has inbound traffic to the flooded web server', () => {
+  assert.ok(BASELINE.filter((f) => f.dst_ip === SERVERS[0] && f.dst_port === 80).length >= 20);
+});
+
+test('a SYN flood from spoofed sources (one packet each) is flagged as service_flood naming the victim', () => {
+  const r = scoreRun(spoofedSynFlood, 19);
+  // The first sources, before the service crosses its threshold (2 x baseline + 24), are missed.
+  assert.ok(r.recall >= 0.95, `recall ${r.recall}`);
+  assert.ok(r.reasons.has('host.service_flood'), [...r.reasons].join());
+  assert.deepEqual(r.hostFalseAlarms, []);
+  assert.ok(r.fpr <= 0.01, `false alarms ${r.fpr}`);
+  const flows = withHostStats(spoofedSynFlood(T0 + 3000 * S));
+  const v = HostBaseline.fit(BASELINE).judge(flows[2000]!);
+  assert.equal(v?.behaviour, 'service_flood');
+  assert.match(v.text, /^10\.0\.0\.5:80\/tcp: [\d,]+ handshakes left unanswered or half-open from ~[\d,]+ sources in 1 s, 100 % of its flows \(baseline/);
+});
+
+test('a flash crowd of 1,500 answered clients to one web server raises no service_flood', () => {
+  const r = scoreRun(flashCrowd, 20);
+  assert.ok(!r.reasons.has('host.service_flood'), [...r.reasons].join());
+  assert.deepEqual(r.hostFalseAlarms, []);
+});
+
+test('a host baseline from before the service statistics is restored and never raises service_flood', () => {
+  const state = structuredClone(HostBaseline.fit(BASELINE).state);
+  assert.ok(state.services, 'a new baseline learns the services');
+  delete state.services;
+  const old = HostBaseline.restore(state);
+  const flows = withHostStats(spoofedSynFlood(T0 + 3000 * S));
+  assert.equal(flows.filter((f) => old.judge(f)?.behaviour === 'service_flood').length, 0);
+  assert.ok(flows.filter((f) => HostBaseline.fit(BASELINE).judge(f)?.behaviour === 'service_flood').length >= 2900);
+});

@@ -50,3 +50,21 @@ test('an open incident is reported at once, again only after the interval and on
   assert.equal(closed!.incident_id, first[0]!.incident_id);
   assert.equal(closed!.flows, 3);
 });
+
+test('service_flood anomalies from thousands of spoofed sources are one incident per victim service', () => {
+  const t = new IncidentTracker();
+  const flood = (victim: string, port: number, from: number) =>
+    Array.from({ length: 2000 }, (_, i) =>
+      anomaly(from + i, { src_ip: `198.51.${i >> 8}.${i & 255}`, dst_ip: victim, dst_port: port, protocol: 6, reasons: [{ feature: 'host.service_flood', value: 900, baseline: 3, text: `${victim}:${port}/tcp: ${i} handshakes left unanswered or half-open` }] }),
+    );
+  t.add([...flood('10.0.0.5', 80, 0), ...flood('10.0.0.5', 443, 0), ...flood('10.0.0.6', 80, 0)], 1);
+  const closed = t.flush(2);
+  assert.equal(closed.length, 3);
+  for (const inc of closed) {
+    assert.equal(inc.behaviour, 'service_flood');
+    assert.equal(inc.flows, 2000);
+    assert.equal(inc.source_count, 2000);
+    assert.equal(inc.victim_count, 1);
+  }
+  assert.deepEqual(closed.map((i) => i.incident_id.split('/').slice(0, 2).join('/')).sort(), ['to 10.0.0.5:443/6', 'to 10.0.0.5:80/6', 'to 10.0.0.6:80/6']);
+});
