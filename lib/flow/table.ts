@@ -65,6 +65,8 @@ export interface FlowTableStats {
   evictions: number;
   /** Active sources dropped at maxSources (the flow context's and the host tracker's, the larger). */
   sourceEvictions: number;
+  /** Active destination services dropped at the same cap (the host tracker's victim-side statistics, lib/flow/service.ts). */
+  serviceEvictions: number;
 }
 
 // Module-local copies: imported bindings can cost an accessor call per use on the hot path.
@@ -270,7 +272,7 @@ export class FlowTable implements PacketHandler {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;
-    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions, sourceEvictions: Math.max(this.context.evictions, this.hostTracker.evictions) };
+    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions, sourceEvictions: Math.max(this.context.evictions, this.hostTracker.evictions), serviceEvictions: this.hostTracker.serviceEvictions };
   }
 
   private sweep(): void {

@@ -163,6 +163,7 @@ function exportTableMetrics(table: FlowTable, registry: Registry): void {
   });
   new Gauge({ name: 'nids_sensor_flow_evictions', help: 'Flows evicted because the table was full', registers: reg, collect() { this.set(table.stats().evictions); } });
   new Gauge({ name: 'nids_sensor_source_evictions', help: 'Active sources whose behaviour state was dropped at --max-sources (ctx_* and host statistics restart for them)', registers: reg, collect() { this.set(table.stats().sourceEvictions); } });
+  new Gauge({ name: 'nids_sensor_service_evictions', help: 'Active destination services whose victim-side statistics (host.service_*) were dropped at --max-sources', registers: reg, collect() { this.set(table.stats().serviceEvictions); } });
 }
 
 /** The reader's progress into a Progress (bar or summary line, lib/progress/). */
