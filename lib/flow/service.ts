@@ -64,6 +64,9 @@ class ServiceWindows extends RecencyEntry {
   readonly counts = new Int32Array(NSCALES * BUCKETS * 2);
   /** Per scale: flows, unserved over the window. */
   readonly sums = new Int32Array(NSCALES * 2);
+  /** Per scale and kind, the distinct-source estimate of `merged`, valid while its `stale` bit is clear. */
+  readonly estimates = new Int32Array(NSCALES * KINDS);
+  stale = 0;
   /** Per scale, the latest bucket's epoch (traffic time / bucket length). */
   readonly head = new Float64Array(NSCALES);
   lastT = 0;
@@ -77,6 +80,8 @@ class ServiceWindows extends RecencyEntry {
     this.counts.fill(0);
     this.sums.fill(0);
     this.head.fill(0);
+    this.estimates.fill(0);
+    this.stale = 0;
     this.lastT = 0;
   }
 }
@@ -146,15 +151,24 @@ export class ServiceTracker {
         const i = ((s * BUCKETS + b) * KINDS + k) * REGISTERS + reg;
         if (rank > w.regs[i]!) w.regs[i] = rank;
         const m = (s * KINDS + k) * REGISTERS + reg;
-        if (rank > w.merged[m]!) w.merged[m] = rank;
+        if (rank > w.merged[m]!) {
+          w.merged[m] = rank;
+          w.stale |= 1 << (s * KINDS + k);
+        }
       }
     }
+    // A returning source rarely raises a register: most flows reuse the estimates.
+    for (let i = 0; w.stale !== 0 && i < NSCALES * KINDS; i++) {
+      if (w.stale & (1 << i)) w.estimates[i] = estimate(w.merged, i * REGISTERS);
+    }
+    w.stale = 0;
+    const e = w.estimates;
     // One literal per statistic: this runs for every flow the sensor exports.
     return {
       flows: [w.sums[0]!, w.sums[2]!],
-      sources: [estimate(w.merged, 0), estimate(w.merged, 2 * REGISTERS)],
+      sources: [e[0]!, e[2]!],
       unserved: [w.sums[1]!, w.sums[3]!],
-      unservedSources: [estimate(w.merged, REGISTERS), estimate(w.merged, 3 * REGISTERS)],
+      unservedSources: [e[1]!, e[3]!],
     };
   }
 
@@ -177,6 +191,7 @@ export class ServiceTracker {
       const r0 = (s * BUCKETS + b) * KINDS * REGISTERS;
       for (let i = 0; i < KINDS * REGISTERS; i++) if (w.regs[r0 + i]! > w.merged[m0 + i]!) w.merged[m0 + i] = w.regs[r0 + i]!;
     }
+    w.stale |= ((1 << KINDS) - 1) << (s * KINDS);
   }
 
   /** Drops the least recently active services while they are idle beyond the longest scale or over maxServices. */
