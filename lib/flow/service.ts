@@ -6,9 +6,10 @@
 // Per service and scale:
 //   flows             flows started toward the service
 //   sources           distinct initiators (estimated, see below)
-//   unserved          flows the service never served (isUnserved): a TCP handshake that did
-//                     not complete and carried nothing (no SYN-ACK, or a SYN-ACK left
-//                     unacknowledged or reset: half-open), a UDP or ICMP request without reply
+//   unserved          flows the service never served (isUnserved): a TCP handshake begun (a
+//                     SYN seen) that did not complete and carried nothing (no SYN-ACK, or a
+//                     SYN-ACK left unacknowledged or reset: half-open), a UDP or ICMP request
+//                     without reply
 //   unserved_sources  distinct initiators of the unserved flows (estimated)
 //
 // Memory and time are fixed per service: each scale is 5 buckets (1 s: 200 ms each, 10 s:
@@ -37,7 +38,8 @@ const INVERSE_POWERS = Float64Array.from({ length: 256 }, (_, r) => 2 ** -r);
 
 /** A flow its destination service never served: see the file comment. */
 export function isUnserved(f: Flow): boolean {
-  if (f.protocol === 6) return !f.handshake_complete && f.payload_bytes_fwd === 0 && f.payload_bytes_rev === 0;
+  // A SYN is required: a connection first seen mid-stream (open before the capture) is not a flood.
+  if (f.protocol === 6) return f.syn_count > 0 && !f.handshake_complete && f.payload_bytes_fwd === 0 && f.payload_bytes_rev === 0;
   return isUnanswered(f);
 }
 
