@@ -100,6 +100,8 @@ class SourceWindows extends RecencyEntry {
   }
 }
 
+const lastActive = (w: SourceWindows): number => w.lastT;
+
 function bump<K>(m: Map<K, number>, k: K, sign: 1 | -1): void {
   const n = (m.get(k) ?? 0) + sign;
   if (n <= 0) m.delete(k);
@@ -237,13 +239,10 @@ export class HostTracker {
   /** Drops the least recently active sources while they are idle beyond the longest scale or over maxHosts. */
   private expire(): void {
     const horizon = this.now - HOST_SCALES_S[NS - 1]! * 1e6;
-    for (let w = this.hosts.leastRecent; w; w = this.hosts.leastRecent) {
-      const over = this.hosts.size >= this.maxHosts;
-      if (!over && w.lastT >= horizon) break;
-      if (over && w.lastT >= horizon) this.evictions++;
-      this.hosts.remove(w).clear();
+    this.evictions += this.hosts.dropIdle(horizon, this.maxHosts, lastActive, (w) => {
+      w.clear();
       this.spare = w;
-    }
+    });
   }
 }
 

@@ -57,6 +57,23 @@ export class RecencyList<E extends RecencyEntry> {
     return e;
   }
 
+  /**
+   * Drops the least recent entries while they are idle (`lastT` before `horizon`) or the list
+   * holds `max` or more, handing each to `dropped`; returns how many of them were still
+   * active (evicted to stay under `max`).
+   */
+  dropIdle(horizon: number, max: number, lastT: (e: E) => number, dropped: (e: E) => void): number {
+    let evicted = 0;
+    for (let e = this.head; e; e = this.head) {
+      const over = this.byKey.size >= max;
+      const active = lastT(e) >= horizon;
+      if (!over && active) break;
+      if (active) evicted++;
+      dropped(this.remove(e));
+    }
+    return evicted;
+  }
+
   private append(e: E): void {
     e.older = this.tail;
     e.newer = null;

@@ -57,6 +57,8 @@ function hashAddress(s: string): number {
   return h >>> 0;
 }
 
+const lastActive = (w: ServiceWindows): number => w.lastT;
+
 class ServiceWindows extends RecencyEntry {
   /** Per scale, bucket and kind, the bucket's registers. */
   readonly regs = new Uint8Array(NSCALES * BUCKETS * KINDS * REGISTERS);
@@ -199,17 +201,13 @@ export class ServiceTracker {
   /** Drops the least recently active services while they are idle beyond the longest scale or over maxServices. */
   private expire(): void {
     const horizon = this.now - SERVICE_SCALES_S[NSCALES - 1]! * 1e6;
-    for (let w = this.services.leastRecent; w; w = this.services.leastRecent) {
-      const over = this.services.size >= this.maxServices;
-      if (!over && w.lastT >= horizon) break;
-      if (over && w.lastT >= horizon) this.evictions++;
-      this.services.remove(w);
+    this.evictions += this.services.dropIdle(horizon, this.maxServices, lastActive, (w) => {
       const ports = this.byDestination.get(w.dst);
       ports?.delete(w.port);
       if (ports?.size === 0) this.byDestination.delete(w.dst);
       w.clear();
       this.spare = w;
-    }
+    });
   }
 }
 
