@@ -187,3 +187,28 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)]!;
 }
+
+/**
+ * Whether `earlier`, a flow of the same source judged normal before the source's behaviour
+ * crossed its threshold, took part in the behaviour `trigger` was flagged for: the hold-back
+ * stage (lib/pipeline/hold-back.ts) flags it then. Held to the same victim (and service, for
+ * a brute force) as the trigger, except a host sweep, whose victims differ by definition;
+ * and to the shape of the behaviour's flows (a probe for a scan, a TCP exchange with the
+ * service for a brute force, whatever its size: hydra's failed and cut-short attempts are
+ * not all login-sized), so the source's ordinary traffic stays normal.
+ */
+export function tookPartEarlier(behaviour: Behaviour, trigger: Flow, earlier: Flow): boolean {
+  if (earlier.src_ip !== trigger.src_ip) return false;
+  if (behaviour === 'host_sweep') return isProbe(earlier);
+  if (earlier.dst_ip !== trigger.dst_ip) return false;
+  switch (behaviour) {
+    case 'port_scan':
+      return isProbe(earlier);
+    case 'flood':
+      return isProbe(earlier) || isUnanswered(earlier);
+    case 'non_protocol':
+      return earlier.payload_sanity === Sanity.MISMATCH;
+    case 'brute_force':
+      return earlier.protocol === trigger.protocol && earlier.dst_port === trigger.dst_port && earlier.protocol === 6;
+  }
+}
