@@ -189,26 +189,27 @@ function median(xs: number[]): number {
 }
 
 /**
- * Whether `earlier`, a flow of the same source judged normal before the source's behaviour
- * crossed its threshold, took part in the behaviour `trigger` was flagged for: the hold-back
- * stage (lib/pipeline/hold-back.ts) flags it then. Held to the same victim (and service, for
+ * Whether `other`, a flow of the same source judged normal on its own (sent before the
+ * source's behaviour crossed its threshold, or shortly after but not one the rule counts),
+ * takes part in the behaviour `trigger` was flagged for: the hold-back stage
+ * (lib/pipeline/hold-back.ts) flags it then. Held to the same victim (and service, for
  * a brute force) as the trigger, except a host sweep, whose victims differ by definition;
  * and to the shape of the behaviour's flows (a probe for a scan, a TCP exchange with the
  * service for a brute force, whatever its size: hydra's failed and cut-short attempts are
  * not all login-sized), so the source's ordinary traffic stays normal.
  */
-export function tookPartEarlier(behaviour: Behaviour, trigger: Flow, earlier: Flow): boolean {
-  if (earlier.src_ip !== trigger.src_ip) return false;
-  if (behaviour === 'host_sweep') return isProbe(earlier);
-  if (earlier.dst_ip !== trigger.dst_ip) return false;
+export function takesPart(behaviour: Behaviour, trigger: Flow, other: Flow): boolean {
+  if (other.src_ip !== trigger.src_ip) return false;
+  if (behaviour === 'host_sweep') return isProbe(other);
+  if (other.dst_ip !== trigger.dst_ip) return false;
   switch (behaviour) {
     case 'port_scan':
-      return isProbe(earlier);
+      return isProbe(other);
     case 'flood':
-      return isProbe(earlier) || isUnanswered(earlier);
+      return isProbe(other) || isUnanswered(other);
     case 'non_protocol':
-      return earlier.payload_sanity === Sanity.MISMATCH;
+      return other.payload_sanity === Sanity.MISMATCH;
     case 'brute_force':
-      return earlier.protocol === trigger.protocol && earlier.dst_port === trigger.dst_port && earlier.protocol === 6;
+      return other.protocol === trigger.protocol && other.dst_port === trigger.dst_port && other.protocol === 6;
   }
 }

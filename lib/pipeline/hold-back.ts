@@ -3,8 +3,10 @@
 // when it is written and the host tier judges a source only once its statistics cross a
 // threshold: the first probes of a scan and the first sessions of a brute force are exported
 // before that. When a host behaviour fires for a source, its held flows that took part in it
-// (lib/detector/host.ts tookPartEarlier) are flagged with the trigger's reasons and severity,
-// so they join the same incident.
+// (lib/detector/host.ts takesPart) are flagged with the trigger's reasons and severity, so
+// they join the same incident. For `holdS` after it fired, the behaviour also flags the
+// source's new flows that take part in it but that the host rule does not count itself (a
+// slow scan's probes to closed ports after its half-open probe to an open one).
 //
 // Bounded three ways: by capture time (a flow is released once the traffic has gone on
 // `holdS` past its end), by count (beyond `maxHeld` the oldest is released at once, counted
@@ -15,7 +17,7 @@
 // input order by up to `holdS` of capture time; every flow comes out exactly once.
 import type { Anomaly, ScoredFlow } from '../avro/records.ts';
 import { toAnomaly } from '../avro/records.ts';
-import { BEHAVIOURS, tookPartEarlier, type Behaviour } from '../detector/host.ts';
+import { BEHAVIOURS, takesPart, type Behaviour } from '../detector/host.ts';
 import { HOLD_BACK_DEFAULTS, type HoldBackSettings } from '../config/stages.ts';
 import { behaviourOf } from './incidents.ts';
 import type { ScoredBatch } from './score.ts';
@@ -37,7 +39,17 @@ interface SourceQueue {
   checked: Map<string, number>;
 }
 
+/** A host behaviour that fired for a source, in force until `until` (capture time). */
+interface Fired {
+  behaviour: Behaviour;
+  trigger: ScoredFlow;
+  anomaly: Anomaly;
+  until: number;
+}
+
 const HOST_BEHAVIOURS: ReadonlySet<string> = new Set(BEHAVIOURS);
+/** Sources with a behaviour in force at most (a spoofed flood's sources): beyond, the oldest is forgotten. */
+const MAX_FIRED_SOURCES = 65_536;
 
 export class HoldBack {
   private readonly holdUs: number;
@@ -47,6 +59,8 @@ export class HoldBack {
   private readonly flaggedHeld = new Set<ScoredFlow>();
   private head = 0;
   private readonly bySource = new Map<string, SourceQueue>();
+  /** Per source, per behaviour and victim (firedKey), the latest flow that showed it. */
+  private readonly fired = new Map<string, Map<string, Fired>>();
   private trafficNow = 0;
   readonly stats: HoldBackStats = { held: 0, flagged: 0, overflow: 0 };
 
@@ -71,7 +85,12 @@ export class HoldBack {
         out.scored.push(s);
         out.anomalies.push(a);
         const behaviour = behaviourOf(a);
-        if (HOST_BEHAVIOURS.has(behaviour)) this.flagEarlier(s, a, behaviour as Behaviour, detectedAt, out);
+        if (HOST_BEHAVIOURS.has(behaviour)) {
+          this.remember(s, a, behaviour as Behaviour);
+          this.flagEarlier(s, a, behaviour as Behaviour, detectedAt, out);
+        }
+      } else if (this.flagLater(s, detectedAt, out)) {
+        // flagged: written at once, as an anomaly
       } else if (this.holdUs === 0 || this.maxHeld === 0) {
         out.scored.push(s);
       } else {
@@ -97,22 +116,53 @@ export class HoldBack {
     this.stats.held++;
   }
 
+  private remember(trigger: ScoredFlow, anomaly: Anomaly, behaviour: Behaviour): void {
+    if (this.holdUs === 0) return;
+    const src = trigger.flow.src_ip;
+    let bySrc = this.fired.get(src);
+    if (bySrc) this.fired.delete(src); // re-inserted last: the map stays oldest first
+    else if (this.fired.size >= MAX_FIRED_SOURCES) this.fired.delete(this.fired.keys().next().value!);
+    this.fired.set(src, (bySrc ??= new Map()));
+    bySrc.set(firedKey(behaviour, trigger), { behaviour, trigger, anomaly, until: trigger.flow.ts_end + this.holdUs });
+  }
+
+  /** Flags `s` when a behaviour in force for its source takes it in; true if it did. */
+  private flagLater(s: ScoredFlow, detectedAt: number, out: ScoredBatch): boolean {
+    const bySrc = this.fired.get(s.flow.src_ip);
+    if (!bySrc) return false;
+    for (const [key, f] of bySrc) {
+      if (f.until < this.trafficNow) {
+        bySrc.delete(key);
+        continue;
+      }
+      if (!takesPart(f.behaviour, f.trigger.flow, s.flow)) continue;
+      this.flag(s, f.trigger, f.anomaly, detectedAt, out);
+      return true;
+    }
+    if (bySrc.size === 0) this.fired.delete(s.flow.src_ip);
+    return false;
+  }
+
+  private flag(s: ScoredFlow, trigger: ScoredFlow, a: Anomaly, detectedAt: number, out: ScoredBatch): void {
+    this.stats.flagged++;
+    const flagged: ScoredFlow = { ...s, anomaly: -1, reasons: trigger.reasons };
+    out.scored.push(flagged);
+    out.anomalies.push(toAnomaly(flagged, a.severity, a.reasons, detectedAt));
+  }
+
   private flagEarlier(trigger: ScoredFlow, a: Anomaly, behaviour: Behaviour, detectedAt: number, out: ScoredBatch): void {
     const q = this.bySource.get(trigger.flow.src_ip);
     if (!q) return;
-    const key = behaviour === 'host_sweep' ? behaviour : `${behaviour}|${trigger.flow.dst_ip}|${trigger.flow.protocol}|${trigger.flow.dst_port}`;
+    const key = firedKey(behaviour, trigger);
     const from = Math.max(q.head, q.checked.get(key) ?? 0);
     q.checked.set(key, q.flows.length);
     for (let i = from; i < q.flows.length; i++) {
       const s = q.flows[i];
-      if (!s || !tookPartEarlier(behaviour, trigger.flow, s.flow)) continue;
+      if (!s || !takesPart(behaviour, trigger.flow, s.flow)) continue;
       q.flows[i] = null;
       this.flaggedHeld.add(s);
       this.stats.held--;
-      this.stats.flagged++;
-      const flagged: ScoredFlow = { ...s, anomaly: -1, reasons: trigger.reasons };
-      out.scored.push(flagged);
-      out.anomalies.push(toAnomaly(flagged, a.severity, a.reasons, detectedAt));
+      this.flag(s, trigger, a, detectedAt, out);
     }
     while (q.head < q.flows.length && q.flows[q.head] === null) q.head++;
     if (q.head === q.flows.length) this.bySource.delete(trigger.flow.src_ip);
@@ -151,4 +201,12 @@ export class HoldBack {
       q.checked.clear();
     }
   }
+}
+
+/** What the flows of a behaviour share (as takesPart tests it): the victim, its service for a brute force, nothing for a host sweep. */
+function firedKey(behaviour: Behaviour, trigger: ScoredFlow): string {
+  const f = trigger.flow;
+  if (behaviour === 'host_sweep') return behaviour;
+  if (behaviour === 'brute_force') return `${behaviour}|${f.dst_ip}|${f.protocol}|${f.dst_port}`;
+  return `${behaviour}|${f.dst_ip}`;
 }

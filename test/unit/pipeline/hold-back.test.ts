@@ -102,3 +102,17 @@ test('a flood\'s thousands of triggers over thousands of held flows: every flow 
   assert.equal(out.scored.length + rest.length, 4000);
   assert.equal(new Set([...out.scored, ...rest].map((s) => s.flow.flow_id)).size, 4000);
 });
+
+test('for the hold time after it fired, a behaviour flags the source\'s new flows that take part in it (a slow scan\'s later probes to closed ports)', () => {
+  const hb = new HoldBack({ holdS: 60, maxHeld: 1000 });
+  const probe = (id: string, t: number, port: number) => makeFlow({ flow_id: id, src_ip: '10.0.0.66', dst_ip: '10.0.0.2', dst_port: port, ts_start: T0 + t * S, ts_end: T0 + t * S + 10, packets_fwd: 1, packets_rev: 1, payload_bytes_fwd: 0, payload_bytes_rev: 0, handshake_complete: false, synack_count: 0, rst_count: 1 });
+  hb.take(batch([], [{ flow: probe('open', 0, 22), behaviour: 'port_scan' }]), 0);
+  const later = hb.take(batch([probe('closed1', 15, 23), makeFlow({ flow_id: 'web', src_ip: '10.0.0.66', dst_ip: '10.0.0.2', ts_start: T0 + 16 * S, ts_end: T0 + 17 * S })]), 0);
+  assert.deepEqual(flowIds(later.scored), ['closed1']);
+  assert.deepEqual(ids(later.anomalies), ['closed1']);
+  assert.equal(later.anomalies[0]!.reasons[0]!.feature, 'host.port_scan');
+  const tooLate = hb.take(batch([probe('closed2', 100, 24)]), 0);
+  assert.deepEqual(flowIds(tooLate.scored), ['web'], 'the behaviour expired 60 s after its flow: closed2 waits as a normal flow, web is released');
+  assert.deepEqual(flowIds(hb.flush()), ['closed2']);
+  assert.equal(hb.stats.flagged, 1);
+});
