@@ -48,8 +48,10 @@ interface Fired {
 }
 
 const HOST_BEHAVIOURS: ReadonlySet<string> = new Set(BEHAVIOURS);
-/** Sources with a behaviour in force at most (a spoofed flood's sources): beyond, the oldest is forgotten. */
+/** Sources with a behaviour in force at most (a spoofed flood's sources): beyond, the first to fire is forgotten. */
 const MAX_FIRED_SOURCES = 65_536;
+/** Behaviour-victim pairs in force per source at most (a sweep-like scan of many victims): beyond, the first to fire is forgotten. */
+const MAX_FIRED_PER_SOURCE = 64;
 
 export class HoldBack {
   private readonly holdUs: number;
@@ -86,8 +88,9 @@ export class HoldBack {
         out.anomalies.push(a);
         const behaviour = behaviourOf(a);
         if (HOST_BEHAVIOURS.has(behaviour)) {
-          this.remember(s, a, behaviour as Behaviour);
-          this.flagEarlier(s, a, behaviour as Behaviour, detectedAt, out);
+          const key = firedKey(behaviour as Behaviour, s);
+          this.remember(s, a, behaviour as Behaviour, key);
+          this.flagEarlier(s, a, behaviour as Behaviour, key, detectedAt, out);
         }
       } else if (this.flagLater(s, detectedAt, out)) {
         // flagged: written at once, as an anomaly
@@ -116,14 +119,25 @@ export class HoldBack {
     this.stats.held++;
   }
 
-  private remember(trigger: ScoredFlow, anomaly: Anomaly, behaviour: Behaviour): void {
+  private remember(trigger: ScoredFlow, anomaly: Anomaly, behaviour: Behaviour, key: string): void {
     if (this.holdUs === 0) return;
     const src = trigger.flow.src_ip;
+    const until = trigger.flow.ts_end + this.holdUs;
     let bySrc = this.fired.get(src);
-    if (bySrc) this.fired.delete(src); // re-inserted last: the map stays oldest first
-    else if (this.fired.size >= MAX_FIRED_SOURCES) this.fired.delete(this.fired.keys().next().value!);
-    this.fired.set(src, (bySrc ??= new Map()));
-    bySrc.set(firedKey(behaviour, trigger), { behaviour, trigger, anomaly, until: trigger.flow.ts_end + this.holdUs });
+    if (!bySrc) {
+      if (this.fired.size >= MAX_FIRED_SOURCES) this.fired.delete(this.fired.keys().next().value!);
+      this.fired.set(src, (bySrc = new Map()));
+    }
+    const f = bySrc.get(key);
+    // In place: a flood fires for every one of its flows.
+    if (f) {
+      f.trigger = trigger;
+      f.anomaly = anomaly;
+      f.until = until;
+    } else {
+      if (bySrc.size >= MAX_FIRED_PER_SOURCE) bySrc.delete(bySrc.keys().next().value!);
+      bySrc.set(key, { behaviour, trigger, anomaly, until });
+    }
   }
 
   /** Flags `s` when a behaviour in force for its source takes it in; true if it did. */
@@ -150,10 +164,9 @@ export class HoldBack {
     out.anomalies.push(toAnomaly(flagged, a.severity, a.reasons, detectedAt));
   }
 
-  private flagEarlier(trigger: ScoredFlow, a: Anomaly, behaviour: Behaviour, detectedAt: number, out: ScoredBatch): void {
+  private flagEarlier(trigger: ScoredFlow, a: Anomaly, behaviour: Behaviour, key: string, detectedAt: number, out: ScoredBatch): void {
     const q = this.bySource.get(trigger.flow.src_ip);
     if (!q) return;
-    const key = firedKey(behaviour, trigger);
     const from = Math.max(q.head, q.checked.get(key) ?? 0);
     q.checked.set(key, q.flows.length);
     for (let i = from; i < q.flows.length; i++) {
