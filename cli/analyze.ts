@@ -71,6 +71,8 @@ export interface AnalyzeResult {
   flowEvictions: number;
   /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
   sourceEvictions: number;
+  /** Held normal flows a host behaviour of their source flagged later, and those written early because --max-held were waiting. */
+  heldBack: { flagged: number; overflow: number };
   /** Live capture only: packets lost before the flow table, by where, and the flows marked capture_loss. */
   capture: { dropped: CaptureDrops; lossPct: number; lossFlows: number } | null;
   stopped: StopReason;
@@ -330,7 +332,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, reading, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, heldBack: { flagged: holdBack.stats.flagged, overflow: holdBack.stats.overflow }, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -353,6 +355,8 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_skipped: r.drops,
     flow_evictions: r.flowEvictions,
     source_evictions: r.sourceEvictions,
+    held_back_flagged: r.heldBack.flagged,
+    held_back_overflow: r.heldBack.overflow,
     ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
@@ -428,7 +432,8 @@ export function summary(r: AnalyzeResult): string {
       : []),
     `scored ${r.flows} flows: ${r.anomalies} anomalous (${r.flows ? ((100 * r.anomalies) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
-      (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),
+      (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : '') +
+      (r.heldBack.flagged ? `; ${r.heldBack.flagged} of them held back and flagged when their source's behaviour showed later` : ''),
     `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
     ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),
