@@ -216,10 +216,10 @@ export class HoldBack {
   }
 }
 
-/** What the flows of a behaviour share (as takesPart tests it): the victim, its service for a brute force, nothing for a host sweep. */
+/** What the flows of a behaviour share (as takesPart tests it): the victim, its service for a brute force or a slow DoS, nothing for a host sweep. */
 function firedKey(behaviour: Behaviour, trigger: ScoredFlow): string {
   const f = trigger.flow;
   if (behaviour === 'host_sweep') return behaviour;
-  if (behaviour === 'brute_force') return `${behaviour}|${f.dst_ip}|${f.protocol}|${f.dst_port}`;
+  if (behaviour === 'brute_force' || behaviour === 'slow_dos') return `${behaviour}|${f.dst_ip}|${f.protocol}|${f.dst_port}`;
   return `${behaviour}|${f.dst_ip}`;
 }
