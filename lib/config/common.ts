@@ -15,6 +15,9 @@ export const kafkaSettings = {
  */
 export const producerSettings = {
   compression: oneOf(['none', 'gzip'] as const, { flag: 'kafka-compression', env: 'NIDS_KAFKA_COMPRESSION', default: 'none', help: 'Codec of produced record batches (gzip: less network and disk, more CPU).' }),
+  // A broker refuses a record batch above its message.max.bytes (1 MiB by default), and
+  // kafkajs does not split one: a stage's outputs are sent in requests of at most this much.
+  produceMaxBytes: num({ flag: 'produce-max-bytes', env: 'NIDS_KAFKA_PRODUCE_MAX_BYTES', default: 900_000, integer: true, min: 1024, help: "Most record bytes per produce request (below the brokers' message.max.bytes)." }),
 };
 
 /**

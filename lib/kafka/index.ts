@@ -69,11 +69,41 @@ export interface OutMessage {
   headers?: IHeaders;
 }
 
-/** Sends to several topics in one request and resolves once the broker acknowledged all. */
+/** Bytes a record takes in a batch, near enough: key, value, headers and ~70 bytes of framing. */
+function recordBytes(m: OutMessage): number {
+  let n = 70 + m.value.length + (m.key?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 0);
+  return n;
+}
+
+/**
+ * Sends to several topics, in as few requests as tuning.produceMaxBytes allows, and resolves
+ * once the brokers acknowledged all. The requests are queued at once: the producer keeps
+ * them in order (one in flight per broker), so no round trip waits on our side.
+ */
 export async function sendAll(producer: Producer, byTopic: Map<string, OutMessage[]>, tuning: ProducerTuning): Promise<void> {
-  const topicMessages = [...byTopic].filter(([, m]) => m.length > 0).map(([topic, messages]) => ({ topic, messages }));
-  if (topicMessages.length === 0) return;
-  await producer.sendBatch({ topicMessages, acks: -1, compression: compressionOf(tuning) });
+  const requests: { topic: string; messages: OutMessage[] }[][] = [];
+  let request: { topic: string; messages: OutMessage[] }[] = [];
+  let bytes = 0;
+  for (const [topic, messages] of byTopic) {
+    let run: OutMessage[] = [];
+    for (const m of messages) {
+      const size = recordBytes(m);
+      if (bytes + size > tuning.produceMaxBytes && bytes > 0) {
+        if (run.length > 0) request.push({ topic, messages: run });
+        requests.push(request);
+        request = [];
+        run = [];
+        bytes = 0;
+      }
+      run.push(m);
+      bytes += size;
+    }
+    if (run.length > 0) request.push({ topic, messages: run });
+  }
+  if (request.length > 0) requests.push(request);
+  const compression = compressionOf(tuning);
+  await Promise.all(requests.map((topicMessages) => producer.sendBatch({ topicMessages, acks: -1, compression })));
 }
 
 /** A record that could not be decoded goes to the DLQ as it came, with the reason in headers. */
