@@ -117,10 +117,10 @@ async function main(): Promise<void> {
   const latencyPcap = join(dir, 'latency.pcap');
   const latencySpanS = 600;
   const sim = await writeSimulatedPcap(latencyPcap, { seed: 3, durationS: latencySpanS, startMicros: 1.7e15 + 1400e6, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] });
-  const k = await measureKafkaPipeline(dir, baselinePcap, inputPcap, latencyPcap, sim.benignFlows + sim.attackFlows, latencySpanS);
+  const k = await measureKafkaPipeline(dir, baselinePcap, { packet_heavy: inputPcap, flow_heavy: scanPcap }, latencyPcap, sim.benignFlows + sim.attackFlows, latencySpanS);
   if (k) {
     const kq = (p: number) => k.latencyMs[Math.min(k.latencyMs.length - 1, Math.floor(p * k.latencyMs.length))]!;
-    emit('pipeline.throughput.packet_heavy', 'nids-kafka', k.throughput, 'flows/s');
+    for (const [input, flowsPerS] of Object.entries(k.throughput)) emit(`pipeline.throughput.${input}`, 'nids-kafka', flowsPerS, 'flows/s');
     emit('pipeline.latency_p50_ms', 'nids-kafka', kq(0.5), 'ms');
     emit('pipeline.latency_p99_ms', 'nids-kafka', kq(0.99), 'ms');
   }

@@ -3,7 +3,7 @@
 // of what was written: on open, its flow_ids are loaded so a replay after a crash
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { appendLines, readCompleteLines } from './append-file.ts';
+import { appendLines, GroupFsync, readCompleteLines } from './append-file.ts';
 import type { ScoredFlow } from '../avro/records.ts';
 import { formatIsoMicros, parseIsoMicros } from '../time/index.ts';
 import { FlowIdSet } from './flow-id-set.ts';
@@ -123,6 +123,18 @@ export class CsvWriter {
     this.rowsWritten += n;
     return n;
   }
+
+  /**
+   * Resolves once every row written so far is durable: for a writer made with syncEachBatch
+   * false whose caller commits after several batches at once (the sink, partitions handled
+   * concurrently), one fsync off the event loop covers them all.
+   */
+  sync(): Promise<void> {
+    this.groupFsync ??= new GroupFsync(this.fd);
+    return this.groupFsync.sync();
+  }
+
+  private groupFsync: GroupFsync | null = null;
 
   close(): void {
     if (!this.syncEachBatch) fsyncSync(this.fd);
