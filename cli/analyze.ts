@@ -257,7 +257,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         top.offer(a);
       }
       feed?.addAnomalies(written.map(alertOfAnomaly));
-      writeEcs(written.map(ecsOfAnomaly));
+      if (ecsTmp) writeEcs(written.map(ecsOfAnomaly)); // not built at all without --ecs
       writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
     }
   })();
