@@ -4,7 +4,7 @@
 import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
-import { dashboardSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, incidentCapSettings, trainingSettings } from '../lib/config/stages.ts';
 import { ECS_FILE, ecsOfAnomaly, ecsOfIncident, type EcsAlert } from '../lib/siem/ecs.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
@@ -70,6 +70,8 @@ export interface AnalyzeResult {
   flowEvictions: number;
   /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
   sourceEvictions: number;
+  /** Incidents closed early at --max-open-incidents. */
+  incidentEvictions: number;
   /** Live capture only: packets lost before the flow table, by where, and the flows marked capture_loss. */
   capture: { dropped: CaptureDrops; lossPct: number; lossFlows: number } | null;
   stopped: StopReason;
@@ -225,7 +227,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const writeEcs = (alerts: EcsAlert[]) => {
     if (ecsTmp && alerts.length > 0) fsCall(join(config.out, ECS_FILE), () => appendFileSync(ecsTmp, alerts.map((e) => JSON.stringify(e) + '\n').join('')));
   };
-  const tracker = new IncidentTracker();
+  const tracker = new IncidentTracker(pick(incidentCapSettings, config));
   const incidents: Incident[] = [];
   const writeIncidents = (closed: Incident[]) => {
     if (closed.length === 0) return;
@@ -319,7 +321,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, reading, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, incidentEvictions: tracker.evictions, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -342,6 +344,7 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_skipped: r.drops,
     flow_evictions: r.flowEvictions,
     source_evictions: r.sourceEvictions,
+    incident_evictions: r.incidentEvictions,
     ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
@@ -429,6 +432,7 @@ export function summary(r: AnalyzeResult): string {
     ...r.reading,
     ...(r.flowEvictions ? [`${r.flowEvictions} flows exported early: --max-flows-open were open`] : []),
     ...(r.sourceEvictions ? [`${r.sourceEvictions} active sources dropped from behaviour tracking (--max-sources reached: a flood of new sources?); their context restarts`] : []),
+    ...(r.incidentEvictions ? [`${r.incidentEvictions} incidents closed early: --max-open-incidents were open`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     ...(r.partial ? [`PARTIAL RESULT (${r.stopped}): the outputs hold only what was read before it stopped`] : []),
     `wrote ${r.files.map((f) => join(r.out, f)).join(', ')}`,
