@@ -1,7 +1,8 @@
 // Embedded mode (like `zeek -r`): the sensor, trainer, scorer and sink stage code in one
 // process, joined by in-process queues and an in-memory model store. No Kafka, registry
 // or Redis. Writes the same CSV and plots as the distributed sink; --serve shows them live.
-import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { LineWriter } from '../lib/output/line-writer.ts';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
 import { dashboardSettings, incidentCapSettings, trainingSettings } from '../lib/config/stages.ts';
@@ -219,7 +220,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const csvTmp = outputs.path(CSV_FILE);
   const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false, feed?.plot ?? new PlotData()));
   const anomaliesTmp = outputs.path(ANOMALIES_FILE);
-  fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
+  const anomaliesFd = fsCall(join(config.out, ANOMALIES_FILE), () => openSync(anomaliesTmp, 'w'));
+  const anomalyLines = new LineWriter(anomaliesFd);
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
   fsCall(join(config.out, INCIDENTS_FILE), () => writeFileSync(incidentsTmp, ''));
   const ecsTmp = config.ecs ? outputs.path(ECS_FILE) : null;
@@ -252,7 +254,12 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
         const a = s.anomaly === -1 ? byId.get(s.flow.flow_id) : undefined;
         if (a) written.push(a);
       });
-      if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
+      if (written.length > 0) {
+        fsCall(join(config.out, ANOMALIES_FILE), () => {
+          for (const a of written) anomalyLines.add(JSON.stringify(a) + '\n');
+          anomalyLines.flush(false);
+        });
+      }
       anomalies += written.length;
       for (const a of written) {
         bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
@@ -304,6 +311,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     await consume.catch((err: unknown) => (failure ??= err));
     try {
       csv.close();
+      fsCall(join(config.out, ANOMALIES_FILE), () => closeSync(anomaliesFd));
       writeIncidents(tracker.flush(nowMicros()));
     } catch (err) {
       failure ??= err;
