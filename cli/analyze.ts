@@ -40,6 +40,8 @@ const SCOPE = 'default';
 /** Anomalies the summary lists under "most anomalous". */
 const MOST_ANOMALOUS = 10;
 const BATCH = 512;
+/** Incidents the summary lists. */
+const SUMMARY_INCIDENTS = 10;
 
 
 /** Why the reading of the input stopped. */
@@ -57,8 +59,10 @@ export interface AnalyzeResult {
   bySeverity: Record<string, number>;
   /** The MOST_ANOMALOUS lowest-scored anomalies, lowest first (all of them stay in anomalies.jsonl only: a flood has millions). */
   mostAnomalous: Anomaly[];
-  /** One record per (source, behaviour, time span) the anomalies form: incidents.jsonl's lines. */
+  /** The first SUMMARY_INCIDENTS incidents closed (all are in incidents.jsonl; a flood can make millions). */
   incidents: Incident[];
+  /** Incidents written: incidents.jsonl's lines. */
+  incidentCount: number;
   /** Flows whose flow id repeated one already written (a capture with repeated packets): not written again. */
   duplicates: number;
   /** Packets read from the input (or captured). */
@@ -231,11 +235,13 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   };
   const tracker = new IncidentTracker(pick(incidentCapSettings, config));
   const incidents: Incident[] = [];
+  let incidentCount = 0;
   const writeIncidents = (closed: Incident[]) => {
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
     writeEcs(closed.map(ecsOfIncident));
-    incidents.push(...closed);
+    for (const i of closed) if (incidents.length < SUMMARY_INCIDENTS) incidents.push(i);
+    incidentCount += closed.length;
     csv.plot.addIncidents(closed);
     feed?.addIncidents(closed);
   };
@@ -329,7 +335,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, incidentEvictions: tracker.evictions, capture, stopped, partial, warnings, reading, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, incidentCount, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, incidentEvictions: tracker.evictions, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -356,7 +362,7 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
-    incidents: r.incidents.length,
+    incidents: r.incidentCount,
     repeated_flow_ids: r.duplicates,
     stopped: r.stopped,
     partial: r.partial,
@@ -429,8 +435,8 @@ export function summary(r: AnalyzeResult): string {
     `scored ${r.flows} flows: ${r.anomalies} anomalous (${r.flows ? ((100 * r.anomalies) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
       (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),
-    `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
-    ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
+    `${r.incidentCount} incident(s)` + (r.incidentCount ? ':' : ''),
+    ...r.incidents.map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),
     ...top.map(
       (a) =>
