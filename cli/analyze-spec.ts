@@ -4,7 +4,7 @@
 import { helpText, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
 import { dashboardSettings, flowSettings, incidentCapSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
-import { INCIDENTS_FILE } from '../lib/pipeline/incidents.ts';
+import { INCIDENTS_FILE } from '../lib/pipeline/incident-names.ts';
 import { ECS_FILE } from '../lib/siem/ecs.ts';
 import { CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILES } from '../lib/plot/files.ts';

@@ -15,7 +15,9 @@ import { DistinctCount } from './distinct-count.ts';
 
 export type { Incident };
 
-export const INCIDENTS_FILE = 'incidents.jsonl';
+import { behaviourOf } from './incident-names.ts';
+
+export { INCIDENTS_FILE, behaviourOf } from './incident-names.ts';
 
 /** Traffic time without an anomaly after which an incident is closed. */
 export const INCIDENT_GAP_US = 120e6;
@@ -38,11 +40,6 @@ class Open extends RecencyEntry {
     super();
   }
 }
-
-export const behaviourOf = (a: Anomaly): string => {
-  const f = a.reasons[0]?.feature ?? 'score';
-  return f.startsWith('host.') ? f.slice(5) : `flow.${f}`;
-};
 
 /** The latest flow end of a batch: the traffic time IncidentTracker.add takes. */
 export function latestEnd(flows: readonly { ts_end: number }[]): number {
