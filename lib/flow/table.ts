@@ -74,6 +74,8 @@ const FIN = TcpFlag.FIN;
 const RST = TcpFlag.RST;
 const PSH = TcpFlag.PSH;
 const URG = TcpFlag.URG;
+// Counters per slot: SYN, SYN-ACK, FIN, RST, PSH, URG, odd flag combinations.
+const FLAG_COUNTERS = 7;
 const OK = DecodeStatus.NONE;
 
 const NIL = -1;
@@ -162,7 +164,7 @@ export class FlowTable implements PacketHandler {
   private pkts = new Uint32Array(0); // [2s] forward (A to B), [2s + 1] reverse
   private bytes = new Float64Array(0);
   private payload = new Float64Array(0);
-  private flags = new Uint32Array(0); // 6 per slot: SYN, SYN-ACK, FIN, RST, PSH, URG
+  private flags = new Uint32Array(0); // FLAG_COUNTERS per slot
   private sizeMin = new Uint16Array(0);
   private sizeMax = new Uint16Array(0);
   private iatMean = new Float64Array(0);
@@ -374,7 +376,7 @@ export class FlowTable implements PacketHandler {
     this.pkts[2 * s] = this.pkts[2 * s + 1] = 0;
     this.bytes[2 * s] = this.bytes[2 * s + 1] = 0;
     this.payload[2 * s] = this.payload[2 * s + 1] = 0;
-    this.flags.fill(0, s * 6, s * 6 + 6);
+    this.flags.fill(0, s * FLAG_COUNTERS, s * FLAG_COUNTERS + FLAG_COUNTERS);
     this.sizeMin[s] = 0xffff;
     this.sizeMax[s] = 0;
     this.iatMean[s] = 0;
@@ -455,7 +457,7 @@ export class FlowTable implements PacketHandler {
 
   private updateTcp(s: number, fwd: boolean): void {
     const f = this.info.tcpFlags;
-    const o = s * 6;
+    const o = s * FLAG_COUNTERS;
     let st = this.state[s]!;
     const before = st;
     if (f & SYN) {
@@ -477,6 +479,9 @@ export class FlowTable implements PacketHandler {
     }
     if (f & PSH) this.flags[o + 4]!++;
     if (f & URG) this.flags[o + 5]!++;
+    // Flags no TCP stack sends: a segment without SYN, ACK or RST (a FIN, NULL or XMAS scan's
+    // probe), or SYN together with FIN or RST (OS fingerprinting, evasion).
+    if ((f & (SYN | ACK | RST)) === 0 || (f & SYN && f & (FIN | RST))) this.flags[o + 6]!++;
     if (st !== before && this.cls[s] !== C_CLOSED && (st & ST_RST || (st & ST_FIN_FWD && st & ST_FIN_REV))) {
       // Closed: linger briefly for the last ACK, then export.
       if (st & ST_RST) st |= ST_CLOSED_BY_RST;
@@ -542,7 +547,7 @@ export class FlowTable implements PacketHandler {
     const srcIp = formatAddress(a, v);
     const dstIp = formatAddress(b, v);
     const cid = communityId(a, b, proto, sport, dport);
-    const o = s * 6;
+    const o = s * FLAG_COUNTERS;
     const pf = this.pkts[2 * s]!;
     const pr = this.pkts[2 * s + 1]!;
     const packets = pf + pr;
@@ -576,6 +581,7 @@ export class FlowTable implements PacketHandler {
       rst_count: this.flags[o + 3]!,
       psh_count: this.flags[o + 4]!,
       urg_count: this.flags[o + 5]!,
+      odd_flags_count: this.flags[o + 6]!,
       handshake_complete: (st & ST_HANDSHAKE) !== 0,
       pkt_size_min: packets > 0 ? this.sizeMin[s]! : 0,
       pkt_size_max: this.sizeMax[s]!,
@@ -619,7 +625,7 @@ export class FlowTable implements PacketHandler {
     this.pkts = resized(this.pkts, n * 2);
     this.bytes = resized(this.bytes, n * 2);
     this.payload = resized(this.payload, n * 2);
-    this.flags = resized(this.flags, n * 6);
+    this.flags = resized(this.flags, n * FLAG_COUNTERS);
     this.sizeMin = resized(this.sizeMin, n);
     this.sizeMax = resized(this.sizeMax, n);
     this.iatMean = resized(this.iatMean, n);
