@@ -80,9 +80,23 @@ export const dashboardSettings = {
 };
 export type DashboardSettings = ConfigOf<typeof dashboardSettings>;
 
+/**
+ * The memory bounds of incident tracking (the scorer and the embedded mode): an open
+ * incident holds at most 2 x incident-exact-hosts host names plus two 16 KiB sketches
+ * (about 1.5 MB at the default, a few hundred bytes for a typical incident), and at most
+ * max-open-incidents are open.
+ */
+export const incidentCapSettings = {
+  incidentExactHosts: num({ flag: 'incident-exact-hosts', env: 'NIDS_INCIDENT_EXACT_HOSTS', default: 10_000, integer: true, min: 20, help: 'Distinct sources and victims an incident counts exactly; beyond it they are estimated (HyperLogLog, about 1 %) in fixed memory, so a flood of spoofed sources does not grow it.' }),
+  maxOpenIncidents: num({ flag: 'max-open-incidents', env: 'NIDS_MAX_OPEN_INCIDENTS', default: 100_000, integer: true, min: 1, help: 'Open incidents at most; beyond it the least recently joined is closed early (counted as an incident eviction).' }),
+};
+export type IncidentCaps = ConfigOf<typeof incidentCapSettings>;
+export const INCIDENT_CAP_DEFAULTS: IncidentCaps = defaultsOf(incidentCapSettings);
+
 /** Incident reports of the scorer (lib/pipeline/incidents.ts). */
 export const incidentSettings = {
   incidentUpdateS: num({ flag: 'incident-update', env: 'NIDS_INCIDENT_UPDATE_S', default: 10, min: 0, help: 'Seconds between reports of an open incident that grew (0 = report every change); it is also reported when it opens and when it closes.' }),
+  ...incidentCapSettings,
 };
 
 /** SIEM-shaped files of the sink and the embedded mode (lib/siem/ecs.ts). */

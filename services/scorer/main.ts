@@ -1,9 +1,9 @@
 // The scorer service: one member of a consumer group over the flows topic. Scores each
 // batch with the model in force and produces every flow to the scored topic and the
 // anomalous ones to the anomalies topic; commits only after both are acknowledged.
-import { str, bool } from '../../lib/config/index.ts';
+import { bool, pick, str } from '../../lib/config/index.ts';
 import { consumerSettings, kafkaSettings, producerSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
-import { incidentSettings } from '../../lib/config/stages.ts';
+import { incidentCapSettings, incidentSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
 import { createConsumer, createKafka, createProducer, requireTopics, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
@@ -98,7 +98,7 @@ export const scorerService: ServiceDef<typeof spec> = {
     ]);
     // Incidents over the flows this scorer receives (docs/reference/incident.md): the
     // tracker lives in memory, so a crash loses the open incidents' state, not their reports.
-    const incidents = new IncidentTracker();
+    const incidents = new IncidentTracker(pick(incidentCapSettings, config));
     const incidentMessages = (reports: Incident[]): OutMessage[] => {
       for (const i of reports) incidentTotal.inc({ status: i.status });
       return reports.map((i) => ({ key: i.incident_id, value: incidentCodec.encode(i) }));
