@@ -45,8 +45,8 @@ for s in "${scenarios[@]}"; do
   for f in baseline.pcap input.pcap input.pcap.truth.jsonl analyze/five_tuple_with_anomaly.csv analyze/anomalies.jsonl analyze/incidents.jsonl; do
     a="$work/out-base/$name/$f"
     b="$work/out-new/$name/$f"
-    # The wall-clock times of scoring are the only fields that may differ.
-    if cmp -s <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g' "$a") <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g' "$b"); then
+    # The wall-clock times of scoring and reporting are the only fields that may differ.
+    if cmp -s <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g; s/"reported_at":[0-9]*//g' "$a") <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g; s/"reported_at":[0-9]*//g' "$b"); then
       echo "same      $name/$f ($(wc -c <"$b") bytes)"
     else
       echo "DIFFERENT $name/$f"

@@ -33,19 +33,18 @@ export class FlowExporter {
     return Math.max(this.context.evictions, this.hostTracker.evictions);
   }
 
-  /** The Flow of a row; `dnsName`: the first query's name (null: none seen). */
-  build(r: Float64Array, dnsName: string | null): Flow {
+  /**
+   * The Flow of a row; `dnsName`: the first query's name (null: none seen); `cid` and `id`:
+   * the row's conversationIds() when another thread computed them already.
+   */
+  build(r: Float64Array, dnsName: string | null, cid = communityIdOf(r), id = flowId(this.sensorId, cid, r[R.R_TS_FIRST]!)): Flow {
     const v = r[R.R_IP_VERSION]!;
     const bytes8 = R.recordAddresses(r);
     const n = v === 4 ? 4 : 16;
-    const a = bytes8.subarray(0, n);
-    const b = bytes8.subarray(16, 16 + n);
     const proto = r[R.R_PROTOCOL]!;
-    const sport = r[R.R_SRC_PORT]!;
     const dport = r[R.R_DST_PORT]!;
-    const srcIp = formatAddress(a, v);
-    const dstIp = formatAddress(b, v);
-    const cid = communityId(a, b, proto, sport, dport);
+    const srcIp = formatAddress(bytes8.subarray(0, n), v);
+    const dstIp = formatAddress(bytes8.subarray(16, 16 + n), v);
     const o = R.R_FLAGS;
     const pf = r[R.R_PKTS_FWD]!;
     const pr = r[R.R_PKTS_REV]!;
@@ -56,14 +55,14 @@ export class FlowExporter {
     const name = dnsName;
     const flow: Flow = {
       sensor_id: this.sensorId,
-      flow_id: flowId(this.sensorId, cid, tsStart),
+      flow_id: id,
       community_id: cid,
       ts_start: tsStart,
       ts_end: r[R.R_TS_LAST]!,
       ip_version: v,
       src_ip: srcIp,
       dst_ip: dstIp,
-      src_port: sport,
+      src_port: r[R.R_SRC_PORT]!,
       dst_port: dport,
       protocol: proto,
       packets_fwd: pf,
@@ -105,4 +104,11 @@ export class FlowExporter {
     flow.host = this.hostTracker.observe(flow);
     return flow;
   }
+}
+
+/** The row's Community ID: order-free, so the flow thread computes it (with flowId) beside the table. */
+export function communityIdOf(r: Float64Array): string {
+  const bytes8 = R.recordAddresses(r);
+  const n = r[R.R_IP_VERSION] === 4 ? 4 : 16;
+  return communityId(bytes8.subarray(0, n), bytes8.subarray(16, 16 + n), r[R.R_PROTOCOL]!, r[R.R_SRC_PORT]!, r[R.R_DST_PORT]!);
 }

@@ -77,7 +77,7 @@ export async function flowsFromPcapInThread(
       for (let i = 0; i < m.count; i++) {
         const named = next < m.nameRows.length && m.nameRows[next] === i;
         const row = rows.subarray(i * RECORD_SLOTS, (i + 1) * RECORD_SLOTS);
-        onFlow(exporter.build(row, named ? m.names[next++]! : null));
+        onFlow(exporter.build(row, named ? m.names[next++]! : null, m.communityIds[i], m.flowIds[i]));
       }
       const pending = readerOpts.drain?.();
       if (pending) await pending;

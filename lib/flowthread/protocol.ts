@@ -23,8 +23,11 @@ export type ReadSummary = Pick<ReadResult, 'truncatedRecords' | 'truncatedAt' | 
 
 /** Flow thread to exporter. */
 export type FromFlowThread =
-  /** `count` rows in `buf`; the DNS names of rows `nameRows[i]` are `names[i]` (others: none). */
-  | { type: 'rows'; buf: ArrayBuffer; count: number; nameRows: number[]; names: string[] }
+  /**
+   * `count` rows in `buf`, with each row's Community ID and flow id (the two SHA-1s, done
+   * on the flow thread); the DNS names of rows `nameRows[i]` are `names[i]` (others: none).
+   */
+  | { type: 'rows'; buf: ArrayBuffer; count: number; communityIds: string[]; flowIds: string[]; nameRows: number[]; names: string[] }
   | { type: 'progress'; bytesRead: number; totalBytes: number; packets: number; stats: FlowTableStats }
   | { type: 'done'; stats: FlowTableStats; read: ReadSummary; aborted: boolean }
   | { type: 'error'; name: string; message: string; offset: number; detail: string };

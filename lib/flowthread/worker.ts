@@ -3,7 +3,9 @@
 // which builds the Flow records. Started by from-pcap.ts; ends after 'done' or 'error'.
 import { parentPort, workerData } from 'node:worker_threads';
 import { FlowTable } from '../flow/table.ts';
-import { RECORD_SLOTS } from '../flow/export-record.ts';
+import { RECORD_SLOTS, R_TS_FIRST } from '../flow/export-record.ts';
+import { communityIdOf } from '../flow/exporter.ts';
+import { flowId } from '../flow/flow-id.ts';
 import { readPcapFile, PcapFormatError, type ReadDamage } from '../pcap/reader.ts';
 import { BATCH_BYTES, BATCH_ROWS, BATCHES_IN_FLIGHT, type FlowThreadInput, type FromFlowThread, type ToFlowThread } from './protocol.ts';
 
@@ -33,12 +35,14 @@ port.on('message', (m: ToFlowThread) => {
 let buf = new ArrayBuffer(BATCH_BYTES);
 let rows = new Float64Array(buf);
 let count = 0;
+let communityIds: string[] = [];
+let flowIds: string[] = [];
 let nameRows: number[] = [];
 let names: string[] = [];
 
 function send(): void {
   if (count === 0) return;
-  const msg: FromFlowThread = { type: 'rows', buf, count, nameRows, names };
+  const msg: FromFlowThread = { type: 'rows', buf, count, communityIds, flowIds, nameRows, names };
   port.postMessage(msg, [buf]);
   inFlight++;
   // A burst within one chunk of the file (a sweep of many idle flows) takes a new buffer
@@ -46,6 +50,8 @@ function send(): void {
   buf = free.pop() ?? new ArrayBuffer(BATCH_BYTES);
   rows = new Float64Array(buf);
   count = 0;
+  communityIds = [];
+  flowIds = [];
   nameRows = [];
   names = [];
 }
@@ -60,6 +66,9 @@ const table = new FlowTable({
   ...input.table,
   onRecord: (row, dnsName) => {
     rows.set(row, count * RECORD_SLOTS);
+    const cid = communityIdOf(row);
+    communityIds.push(cid);
+    flowIds.push(flowId(input.table.sensorId, cid, row[R_TS_FIRST]!));
     if (dnsName !== null) {
       nameRows.push(count);
       names.push(dnsName);
