@@ -13,7 +13,7 @@ import type { Flow } from '../flow/record.ts';
 import type { FlowTableOptions, FlowTableStats } from '../flow/table.ts';
 import { PcapFormatError, type PcapReadOptions } from '../pcap/reader.ts';
 import { PathError } from '../output/index.ts';
-import type { FlowThreadInput, FromFlowThread, ToFlowThread } from './protocol.ts';
+import { COMMUNITY_ID_CHARS, ID_CHARS, type FlowThreadInput, type FromFlowThread, type ToFlowThread } from './protocol.ts';
 
 /** What the metrics read while the table runs in the worker: its latest counters. */
 export interface FlowStatsSource {
@@ -77,7 +77,9 @@ export async function flowsFromPcapInThread(
       for (let i = 0; i < m.count; i++) {
         const named = next < m.nameRows.length && m.nameRows[next] === i;
         const row = rows.subarray(i * RECORD_SLOTS, (i + 1) * RECORD_SLOTS);
-        onFlow(exporter.build(row, named ? m.names[next++]! : null, m.communityIds[i], m.flowIds[i]));
+        const o = i * ID_CHARS;
+        const cid = m.ids.slice(o, o + COMMUNITY_ID_CHARS);
+        onFlow(exporter.build(row, named ? m.names[next++]! : null, cid, m.ids.slice(o + COMMUNITY_ID_CHARS, o + ID_CHARS)));
       }
       const pending = readerOpts.drain?.();
       if (pending) await pending;

@@ -7,8 +7,9 @@ import { RECORD_SLOTS, R_TS_FIRST } from '../flow/export-record.ts';
 import { communityIdOf } from '../flow/exporter.ts';
 import { flowId } from '../flow/flow-id.ts';
 import { readPcapFile, PcapFormatError, type ReadDamage } from '../pcap/reader.ts';
-import { BATCH_BYTES, BATCH_ROWS, BATCHES_IN_FLIGHT, type FlowThreadInput, type FromFlowThread, type ToFlowThread } from './protocol.ts';
+import { BATCH_BYTES, BATCH_ROWS, BATCHES_IN_FLIGHT, PROGRESS_EVERY_MS, type FlowThreadInput, type FromFlowThread, type ToFlowThread } from './protocol.ts';
 
+const CHUNK_BYTES = 4 << 20;
 /** Open flows exported at the end of the input between two waits for the exporter. */
 const FLUSH_SLICE = 4096;
 
@@ -35,14 +36,13 @@ port.on('message', (m: ToFlowThread) => {
 let buf = new ArrayBuffer(BATCH_BYTES);
 let rows = new Float64Array(buf);
 let count = 0;
-let communityIds: string[] = [];
-let flowIds: string[] = [];
+let ids = '';
 let nameRows: number[] = [];
 let names: string[] = [];
 
 function send(): void {
   if (count === 0) return;
-  const msg: FromFlowThread = { type: 'rows', buf, count, communityIds, flowIds, nameRows, names };
+  const msg: FromFlowThread = { type: 'rows', buf, count, ids, nameRows, names };
   port.postMessage(msg, [buf]);
   inFlight++;
   // A burst within one chunk of the file (a sweep of many idle flows) takes a new buffer
@@ -50,8 +50,7 @@ function send(): void {
   buf = free.pop() ?? new ArrayBuffer(BATCH_BYTES);
   rows = new Float64Array(buf);
   count = 0;
-  communityIds = [];
-  flowIds = [];
+  ids = '';
   nameRows = [];
   names = [];
 }
@@ -67,8 +66,7 @@ const table = new FlowTable({
   onRecord: (row, dnsName) => {
     rows.set(row, count * RECORD_SLOTS);
     const cid = communityIdOf(row);
-    communityIds.push(cid);
-    flowIds.push(flowId(input.table.sensorId, cid, row[R_TS_FIRST]!));
+    ids += cid + flowId(input.table.sensorId, cid, row[R_TS_FIRST]!);
     if (dnsName !== null) {
       nameRows.push(count);
       names.push(dnsName);
@@ -81,6 +79,7 @@ function post(m: FromFlowThread): void {
   port.postMessage(m);
 }
 
+let lastProgress = -Infinity;
 try {
   let read = { truncatedRecords: 0, truncatedAt: -1, damage: null as ReadDamage | null, timeWentBack: 0 };
   let aborted = false;
@@ -89,7 +88,14 @@ try {
       drain,
       replaySpeed: input.replaySpeed,
       signal: stop.signal,
-      onProgress: (p) => post({ type: 'progress', ...p, stats: table.stats() }),
+      // Larger than the reader's default: fewer hand-overs (a batch and a wait) per file.
+      chunkSize: CHUNK_BYTES,
+      onProgress: (p) => {
+        const now = performance.now();
+        if (now - lastProgress < PROGRESS_EVERY_MS && p.bytesRead < p.totalBytes) return;
+        lastProgress = now;
+        post({ type: 'progress', ...p, stats: table.stats() });
+      },
     });
     read = { truncatedRecords: r.truncatedRecords, truncatedAt: r.truncatedAt, damage: r.damage, timeWentBack: r.timeWentBack };
   } catch (err) {
