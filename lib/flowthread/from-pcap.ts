@@ -1,7 +1,7 @@
 // A capture file into flows on two threads: a worker (worker.ts) reads, decodes and keeps
-// the flow table; this thread turns the rows of ended flows into Flow records (addresses
-// and ids as text, ctx_* and the host statistics: lib/flow/exporter.ts) and hands them to
-// the consumer. The worker's table is the only one, so flows end in the same order and
+// the flow table, and computes each ended flow's Community ID and flow id; this thread turns
+// the rows of ended flows into Flow records (addresses as text, ctx_* and the host
+// statistics: lib/flow/exporter.ts) and hands them to the consumer. The worker's table is the only one, so flows end in the same order and
 // with the same contents as on one thread (lib/flow/from-pcap.ts); the per-source state
 // sees them in that order too. Same contract as flowsFromPcap: back-pressure through
 // `drain`, progress, abort (every open flow still exported), damage reported, not thrown.
