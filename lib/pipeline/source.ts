@@ -8,7 +8,6 @@ import { LiveFlows } from '../flow/from-live.ts';
 import { DROP_REASONS, lossRate, type LiveCapture, type LiveCaptureOptions, type LiveCaptureStats } from '../capture/live.ts';
 import type { Flow } from '../flow/record.ts';
 import { Counter, Gauge, type Registry } from '../metrics/index.ts';
-import type { FlowTable } from '../flow/table.ts';
 import type { Progress } from '../progress/index.ts';
 
 /** The flow table's settings plus the name written into every flow. */
