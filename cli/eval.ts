@@ -107,7 +107,7 @@ export function formatEvaluation(e: Evaluation): string {
 const spec = {
   csv: optionalStr({ flag: 'csv', env: 'NIDS_EVAL_CSV', metavar: 'file', help: 'A five_tuple_with_anomaly.csv (from analyze or the sink).' }),
   truth: optionalStr({ flag: 'truth', env: 'NIDS_EVAL_TRUTH', metavar: 'file', help: 'The ground truth written by nids simulate (<pcap>.truth.jsonl).' }),
-  labels: optionalStr({ flag: 'labels', env: 'NIDS_EVAL_LABELS', metavar: 'file', help: "The real-tools lab's labels.jsonl (episode, attack, attacker, victim, start, end) instead of --truth." }),
+  labels: optionalStr({ flag: 'labels', env: 'NIDS_EVAL_LABELS', metavar: 'file', help: "The real-tools lab's labels.jsonl (episode, attack, attacker, victim, start, end; spoofed_outside for a spoofed-source attack) instead of --truth." }),
   incidents: optionalStr({ flag: 'incidents', env: 'NIDS_EVAL_INCIDENTS', metavar: 'file', help: "The run's incidents.jsonl, to count incidents per attack." }),
   seedCsv: optionalStr({ flag: 'seed-csv', env: 'NIDS_EVAL_SEED_CSV', metavar: 'file', help: 'The same input scored with --featurizer seed: reported beside nids.' }),
   seedIncidents: optionalStr({ flag: 'seed-incidents', env: 'NIDS_EVAL_SEED_INCIDENTS', metavar: 'file', help: "That run's incidents.jsonl." }),

@@ -11,7 +11,7 @@ step() { printf '[install] %s\n' "$*"; }
 # Plots' font and the dashboard test's browser; the real-tools lab (scripts/lab/,
 # test/e2e/lab.test.ts) and the capture tests and bench: attack tools, servers, clients, tcpreplay.
 packages=(redis-server redis-tools libpcap-dev tcpdump tshark docker-compose iproute2 python3-venv build-essential curl
-  fonts-dejavu-core chromium nmap hping3 hydra openssh-server openssh-client dnsmasq-base dnsutils tcpreplay)
+  fonts-dejavu-core chromium nmap hping3 hydra openssh-server openssh-client dnsmasq-base dnsutils tcpreplay masscan slowhttptest medusa)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

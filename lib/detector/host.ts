@@ -22,16 +22,19 @@
 // -T1, one port every 15 s) sends too few of for any rate to notice. It is flagged unless
 // its source made such flows in the baseline too (a scanner-based monitor).
 //
+// Nor does a probe with flags no TCP stack sends (odd_flags_count: FIN, NULL and XMAS scans,
+// nmap -O's SYN+FIN): one is telling, unless its source sent such packets in the baseline.
+//
 // And a flood can be one flow: hping3 -1 or ping -f keep one ICMP id, so thousands of echo
 // requests are a single flow that no per-source count sees. Per non-TCP protocol, a flow's
 // packet rate is compared with the fastest baseline flow of that protocol (TCP is left out:
 // bulk transfers are fast and legitimate).
 import type { Flow, HostStats } from '../flow/record.ts';
-import { HOST_SCALES_S, isHalfOpen, isProbe, isSession, isUnanswered } from '../flow/host.ts';
+import { HOST_SCALES_S, hasOddFlags, isHalfOpen, isProbe, isSession, isStalled, isUnanswered } from '../flow/host.ts';
 import { Sanity } from '../flow/sanity.ts';
 import type { Severity } from '../avro/records.ts';
 
-export const BEHAVIOURS = ['port_scan', 'host_sweep', 'flood', 'non_protocol', 'brute_force'] as const;
+export const BEHAVIOURS = ['port_scan', 'host_sweep', 'flood', 'non_protocol', 'brute_force', 'slow_dos'] as const;
 export type Behaviour = (typeof BEHAVIOURS)[number];
 
 type StatName = keyof HostStats;
@@ -53,7 +56,12 @@ const RULES: readonly Rule[] = [
   { behaviour: 'flood', stat: 'probes', slack: 30, member: (f) => isProbe(f) && (isUnanswered(f) || f.payload_bytes_fwd === 0 || f.rst_count > 0) },
   { behaviour: 'non_protocol', stat: 'nonproto', slack: 5, member: (f) => f.payload_sanity === Sanity.MISMATCH },
   { behaviour: 'brute_force', stat: 'sessions', slack: 4, member: (f) => isSession(f) || (f.protocol === 6 && isProbe(f)) },
+  // Many connections to one service held open while nearly idle: a slow DoS ties up the
+  // server's connection slots; a user keeps a handful (terminals, a keep-alive pool).
+  { behaviour: 'slow_dos', stat: 'stalled', slack: 8, member: isStalled },
 ];
+/** Statistics added after the first models: a model without them gets zeros (slack alone decides). */
+const LATER_STATS: readonly StatName[] = ['stalled'];
 const STATS: readonly StatName[] = [...new Set(RULES.map((r) => r.stat))];
 const NS = HOST_SCALES_S.length;
 
@@ -64,6 +72,8 @@ export interface HostBaselineState {
   hosts: number;
   /** Sources that made half-open probes in the baseline (absent in models from before it was learned). */
   halfOpen?: string[];
+  /** Sources whose flows carried flag combinations no TCP stack sends in the baseline (absent in older models). */
+  oddFlags?: string[];
   /** Per non-TCP protocol, the highest packets/s of a baseline flow of FLOW_FLOOD_MIN_PACKETS or more. */
   flowRate?: Record<string, number>;
 }
@@ -92,10 +102,12 @@ export class HostBaseline {
   static fit(flows: readonly Flow[]): HostBaseline {
     const perHost = new Map<string, Record<string, number[]>>();
     const halfOpen = new Set<string>();
+    const oddFlags = new Set<string>();
     const rates: Record<string, number> = {};
     for (const f of flows) {
       if (!f.host) continue;
       if (isHalfOpen(f)) halfOpen.add(f.src_ip);
+      if (hasOddFlags(f)) oddFlags.add(f.src_ip);
       if (f.protocol !== 6 && f.packets_fwd >= FLOW_FLOOD_MIN_PACKETS) rates[f.protocol] = Math.max(rates[f.protocol] ?? 0, flowRate(f));
       let m = perHost.get(f.src_ip);
       if (!m) perHost.set(f.src_ip, (m = Object.fromEntries(STATS.map((s) => [s, new Array<number>(NS).fill(0)]))));
@@ -113,10 +125,11 @@ export class HostBaseline {
     for (const [host, m] of perHost) {
       if (STATS.some((s) => m[s]!.some((v, k) => v > typical[s]![k]!))) own[host] = m;
     }
-    return new HostBaseline({ typical, own, hosts: perHost.size, halfOpen: [...halfOpen].sort(), flowRate: rates });
+    return new HostBaseline({ typical, own, hosts: perHost.size, halfOpen: [...halfOpen].sort(), oddFlags: [...oddFlags].sort(), flowRate: rates });
   }
 
   static restore(state: HostBaselineState): HostBaseline {
+    for (const s of LATER_STATS) state.typical[s] ??= new Array<number>(NS).fill(0);
     for (const s of STATS) if (!Array.isArray(state.typical[s]) || state.typical[s].length !== NS) throw new Error(`model host baseline is corrupted: no typical ${s}`);
     return new HostBaseline(state);
   }
@@ -151,6 +164,9 @@ export class HostBaseline {
         best = { behaviour: 'flood', stat: 'flow_rate', value: Math.round(rate), threshold, baseline: Math.round(ref), severity: severityOfRatio(ratio), text: `${f.src_ip}: ${f.packets_fwd} packets in one flow to ${f.dst_ip} (proto ${f.protocol}) at ${Math.round(rate)}/s (baseline fastest flow of the protocol = ${Math.round(ref)}/s)` };
       }
     }
+    if (!best && hasOddFlags(f) && !this.state.oddFlags?.includes(f.src_ip)) {
+      best = { behaviour: 'port_scan', stat: 'odd_flags', value: f.odd_flags_count, threshold: 1, baseline: 0, severity: 'medium', text: `${f.src_ip}: ${f.odd_flags_count} TCP packet(s) to ${f.dst_ip}:${f.dst_port} with flags no TCP stack sends (a FIN, NULL or XMAS scan's probe, or SYN with FIN/RST; no baseline host sent such)` };
+    }
     if (!best && isHalfOpen(f) && !this.state.halfOpen?.includes(f.src_ip)) {
       best = { behaviour: 'port_scan', stat: 'half_open', value: 1, threshold: 1, baseline: 0, severity: 'medium', text: `${f.src_ip}: reset ${f.dst_ip}'s SYN-ACK on TCP ${f.dst_port} without completing the handshake (a SYN scan's half-open probe; no baseline host did so)` };
     }
@@ -176,6 +192,8 @@ function describe(f: Flow, r: Rule, k: number, v: number, ref: number, own: bool
       return `${f.src_ip}: ${v} flows in ${s} s whose payload is not the protocol of their port (${proto} ${f.dst_port} on ${f.dst_ip}) ${base}`;
     case 'brute_force':
       return `${f.src_ip}: ${v} short sessions to ${f.dst_ip} ${proto} ${f.dst_port} in ${s} s ${base}`;
+    case 'slow_dos':
+      return `${f.src_ip}: ${v} nearly idle connections held open to ${f.dst_ip} ${proto} ${f.dst_port}, started in ${s} s ${base}`;
   }
 }
 

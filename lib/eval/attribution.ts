@@ -24,6 +24,8 @@ export interface Label {
   victim: string;
   startUs: number;
   endUs: number;
+  /** A spoofed-source attack: its flows come from any address outside these networks (the lab's own). */
+  spoofedOutside?: CidrSet;
 }
 
 /** What each row is: an episode index, BENIGN, or UNATTRIBUTED. */
@@ -90,7 +92,12 @@ export function parseLabels(text: string): Label[] {
     const startUs = Date.parse(t.start as string) * 1000;
     const endUs = Date.parse(t.end as string) * 1000;
     if (!(startUs <= endUs)) throw new EvalInputError(`--labels: line ${line}: start and end are not an ISO-8601 time range`);
-    return { episode: t.episode as string, attack: t.attack as string, attacker: t.attacker as string, victim: t.victim as string, startUs, endUs };
+    const label: Label = { episode: t.episode as string, attack: t.attack as string, attacker: t.attacker as string, victim: t.victim as string, startUs, endUs };
+    if (t.spoofed_outside !== undefined) {
+      if (typeof t.spoofed_outside !== 'string') throw new EvalInputError(`--labels: line ${line}: spoofed_outside is not a comma-separated list of networks`);
+      label.spoofedOutside = new CidrSet(t.spoofed_outside.split(','));
+    }
+    return label;
   });
   if (out.length === 0) throw new EvalInputError('--labels: holds no episode');
   return out;
@@ -103,14 +110,17 @@ export function attributeByLabels(rows: ScoredRow[], labels: Label[]): Attributi
   const attackers = new Set(labels.map((l) => l.attacker));
   const victims = labels.map((l) => new CidrSet([l.victim.includes('/') ? l.victim : `${l.victim}/32`]));
   const rowEpisode = new Int32Array(rows.length);
+  const overlaps = (r: ScoredRow, l: Label) => r.startUs <= l.endUs + SLACK_US && r.endUs >= l.startUs - SLACK_US;
   rows.forEach((r, i) => {
+    const spoofed = labels.findIndex((l, e) => l.spoofedOutside && victims[e]!.has(r.dst) && !l.spoofedOutside.has(r.src) && overlaps(r, l));
+    if (spoofed >= 0) return void (rowEpisode[i] = spoofed);
     if (!attackers.has(r.src) && !attackers.has(r.dst)) return void (rowEpisode[i] = BENIGN);
     rowEpisode[i] = UNATTRIBUTED;
     labels.forEach((l, e) => {
       if (rowEpisode[i] !== UNATTRIBUTED) return;
       const other = r.src === l.attacker ? r.dst : r.dst === l.attacker ? r.src : null;
       if (other === null || !victims[e]!.has(other)) return;
-      if (r.startUs <= l.endUs + SLACK_US && r.endUs >= l.startUs - SLACK_US) rowEpisode[i] = e;
+      if (overlaps(r, l)) rowEpisode[i] = e;
     });
   });
   return { episodes: labels, rowEpisode, missingByEpisode: labels.map(() => 0) };

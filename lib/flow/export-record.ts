@@ -19,24 +19,24 @@ export const R_BYTES_FWD = 12;
 export const R_BYTES_REV = 13;
 export const R_PAYLOAD_FWD = 14;
 export const R_PAYLOAD_REV = 15;
-/** Six counters: SYN, SYN-ACK, FIN, RST, PSH, URG. */
+/** Seven counters: SYN, SYN-ACK, FIN, RST, PSH, URG, odd flag combinations. */
 export const R_FLAGS = 16;
 /** 1: the TCP handshake completed. */
-export const R_HANDSHAKE = 22;
+export const R_HANDSHAKE = 23;
 /** 1: a TCP SYN from the initiator and no SYN-ACK after it. */
-export const R_SYN_ONLY = 23;
-export const R_SIZE_MIN = 24;
-export const R_SIZE_MAX = 25;
-export const R_IAT_MEAN = 26;
-export const R_IAT_M2 = 27;
-export const R_SANITY = 28;
+export const R_SYN_ONLY = 24;
+export const R_SIZE_MIN = 25;
+export const R_SIZE_MAX = 26;
+export const R_IAT_MEAN = 27;
+export const R_IAT_M2 = 28;
+export const R_SANITY = 29;
 /** Index into END_REASONS. */
-export const R_REASON = 29;
+export const R_REASON = 30;
 /** 1: a DNS message was parsed on the flow (then qtype and rcode hold, -1 when unseen). */
-export const R_DNS = 30;
-export const R_DNS_QTYPE = 31;
-export const R_DNS_RCODE = 32;
-export const RECORD_SLOTS = 33;
+export const R_DNS = 31;
+export const R_DNS_QTYPE = 32;
+export const R_DNS_RCODE = 33;
+export const RECORD_SLOTS = 34;
 
 /** The bytes of a row's two addresses (a view, no copy). */
 export function recordAddresses(row: Float64Array): Uint8Array {

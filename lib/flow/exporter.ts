@@ -77,6 +77,7 @@ export class FlowExporter {
       rst_count: r[o + 3]!,
       psh_count: r[o + 4]!,
       urg_count: r[o + 5]!,
+      odd_flags_count: r[o + 6]!,
       handshake_complete: r[R.R_HANDSHAKE] === 1,
       pkt_size_min: packets > 0 ? r[R.R_SIZE_MIN]! : 0,
       pkt_size_max: r[R.R_SIZE_MAX]!,

@@ -15,6 +15,9 @@
 //   sessions    short complete TCP sessions (handshake, data both ways, the client sending at
 //               least a quarter of what it gets, under 30 s) to this
 //               flow's (destination, protocol, port): repeated logins
+//   stalled     established TCP connections held open for seconds while carrying almost
+//               nothing, to this flow's (destination, protocol, port): a slow DoS (slowloris,
+//               slow read) holds hundreds at once, a user a few
 //
 // A flow counts at its start time, made monotone per source (a long flow exported late
 // counts at the source's latest time). Memory is bounded: at most maxEventsPerHost events per
@@ -36,6 +39,7 @@ const F_PROBE = 1;
 const F_UNANSWERED = 2;
 const F_NONPROTO = 4;
 const F_SESSION = 8;
+const F_STALLED = 16;
 
 interface Ev {
   t: number;
@@ -53,6 +57,7 @@ class ScaleWindow {
   readonly ports = new Map<number, number>();
   readonly hosts = new Map<string, number>();
   readonly sessions = new Map<string, number>();
+  readonly stalled = new Map<string, number>();
   /** Index (into the source's events) of the oldest event inside this window. */
   cursor = 0;
 
@@ -61,6 +66,7 @@ class ScaleWindow {
     this.ports.clear();
     this.hosts.clear();
     this.sessions.clear();
+    this.stalled.clear();
   }
 
   add(e: Ev, sign: 1 | -1): void {
@@ -73,6 +79,7 @@ class ScaleWindow {
       bump(this.hosts, e.host, sign);
     }
     if (e.flags & F_SESSION) bump(this.sessions, e.pair, sign);
+    if (e.flags & F_STALLED) bump(this.stalled, e.pair, sign);
   }
 }
 
@@ -103,6 +110,9 @@ function bump<K>(m: Map<K, number>, k: K, sign: 1 | -1): void {
 export const isHalfOpen = (f: Flow): boolean =>
   f.protocol === 6 && f.synack_count > 0 && !f.handshake_complete && f.rst_count > 0 && f.payload_bytes_fwd === 0 && f.payload_bytes_rev === 0;
 
+/** A TCP flow that carried flags no stack sends (the flow table's odd_flags_count: stealth scans, OS fingerprinting). */
+export const hasOddFlags = (f: Flow): boolean => f.protocol === 6 && f.odd_flags_count > 0;
+
 export const isProbe = (f: Flow): boolean => f.packets_fwd <= 3 && f.payload_bytes_fwd <= 512;
 
 export function isUnanswered(f: Flow): boolean {
@@ -121,6 +131,17 @@ const LOGIN_MIN_FWD_SHARE = 0.25;
 
 export const isSession = (f: Flow): boolean =>
   f.protocol === 6 && f.handshake_complete && f.payload_bytes_fwd > 0 && f.payload_bytes_rev > 0 && f.payload_bytes_fwd >= LOGIN_MIN_FWD_SHARE * f.payload_bytes_rev && f.ts_end - f.ts_start < SESSION_MAX_US && (f.end_reason === 'fin' || f.end_reason === 'rst');
+
+// A stalled connection: established, open a few seconds at least, and carrying a few hundred
+// payload bytes per second at most (both ways): slowloris trickles header lines, a slow read
+// takes a few bytes at a time (its request and first window included, 10 s of it average
+// ~130 B/s). An idle terminal or a keep-alive pool stalls too, but a host holds a handful.
+const STALLED_MIN_US = 4e6;
+const STALLED_MAX_BYTES_PER_S = 256;
+
+export const isStalled = (f: Flow): boolean =>
+  f.protocol === 6 && f.handshake_complete && f.ts_end - f.ts_start >= STALLED_MIN_US &&
+  (f.payload_bytes_fwd + f.payload_bytes_rev) * 1e6 < STALLED_MAX_BYTES_PER_S * (f.ts_end - f.ts_start);
 
 export const serviceKey = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
 
@@ -156,10 +177,10 @@ export class HostTracker {
     if (t > this.now) this.now = t;
 
     const flags =
-      (isProbe(f) ? F_PROBE : 0) | (isUnanswered(f) ? F_UNANSWERED : 0) | (f.payload_sanity === Sanity.MISMATCH ? F_NONPROTO : 0) | (isSession(f) ? F_SESSION : 0);
-    // The service key is built only when sessions are counted (most flows: never).
-    const longestSessions = w.scales[NS - 1]!.sessions;
-    const pair = flags & F_SESSION || longestSessions.size > 0 ? serviceKey(f) : '';
+      (isProbe(f) ? F_PROBE : 0) | (isUnanswered(f) ? F_UNANSWERED : 0) | (f.payload_sanity === Sanity.MISMATCH ? F_NONPROTO : 0) | (isSession(f) ? F_SESSION : 0) | (isStalled(f) ? F_STALLED : 0);
+    // The service key is built only when sessions or stalled connections are counted (most flows: never).
+    const longest = w.scales[NS - 1]!;
+    const pair = flags & (F_SESSION | F_STALLED) || longest.sessions.size > 0 || longest.stalled.size > 0 ? serviceKey(f) : '';
     const e: Ev = { t, flags, port: (f.protocol << 16) | f.dst_port, host: f.dst_ip, pair };
     const ev = w.events;
     ev.push(e);
@@ -171,7 +192,6 @@ export class HostTracker {
       const horizon = t - HOST_SCALES_S[k]! * 1e6;
       while (s.cursor < ev.length && ev[s.cursor]!.t <= horizon) s.add(ev[s.cursor++]!, -1);
     }
-    const longest = w.scales[NS - 1]!;
     while (ev.length - longest.cursor > this.maxEventsPerHost) {
       for (const s of w.scales) if (s.cursor === longest.cursor) s.add(ev[s.cursor++]!, -1);
     }
@@ -191,6 +211,7 @@ export class HostTracker {
       hosts: [a.hosts.size, b.hosts.size, c.hosts.size],
       nonproto: [a.nonproto, b.nonproto, c.nonproto],
       sessions: pair ? [a.sessions.get(pair) ?? 0, b.sessions.get(pair) ?? 0, c.sessions.get(pair) ?? 0] : [0, 0, 0],
+      stalled: pair ? [a.stalled.get(pair) ?? 0, b.stalled.get(pair) ?? 0, c.stalled.get(pair) ?? 0] : [0, 0, 0],
     };
     return stats;
   }

@@ -28,6 +28,8 @@ export interface Flow {
   rst_count: number;
   psh_count: number;
   urg_count: number;
+  /** TCP packets with a flag combination no TCP stack sends (see schemas/flow.avsc). */
+  odd_flags_count: number;
   handshake_complete: boolean;
   pkt_size_min: number;
   pkt_size_max: number;
@@ -65,4 +67,5 @@ export interface HostStats {
   hosts: number[];
   nonproto: number[];
   sessions: number[];
+  stalled: number[];
 }

@@ -80,6 +80,8 @@ const FIN = TcpFlag.FIN;
 const RST = TcpFlag.RST;
 const PSH = TcpFlag.PSH;
 const URG = TcpFlag.URG;
+// Counters per slot: SYN, SYN-ACK, FIN, RST, PSH, URG, odd flag combinations.
+const FLAG_COUNTERS = 7;
 const OK = DecodeStatus.NONE;
 
 const NIL = -1;
@@ -170,7 +172,7 @@ export class FlowTable implements PacketHandler {
   private pkts = new Uint32Array(0); // [2s] forward (A to B), [2s + 1] reverse
   private bytes = new Float64Array(0);
   private payload = new Float64Array(0);
-  private flags = new Uint32Array(0); // 6 per slot: SYN, SYN-ACK, FIN, RST, PSH, URG
+  private flags = new Uint32Array(0); // FLAG_COUNTERS per slot
   private sizeMin = new Uint16Array(0);
   private sizeMax = new Uint16Array(0);
   private iatMean = new Float64Array(0);
@@ -394,7 +396,7 @@ export class FlowTable implements PacketHandler {
     this.pkts[2 * s] = this.pkts[2 * s + 1] = 0;
     this.bytes[2 * s] = this.bytes[2 * s + 1] = 0;
     this.payload[2 * s] = this.payload[2 * s + 1] = 0;
-    this.flags.fill(0, s * 6, s * 6 + 6);
+    this.flags.fill(0, s * FLAG_COUNTERS, s * FLAG_COUNTERS + FLAG_COUNTERS);
     this.sizeMin[s] = 0xffff;
     this.sizeMax[s] = 0;
     this.iatMean[s] = 0;
@@ -475,7 +477,7 @@ export class FlowTable implements PacketHandler {
 
   private updateTcp(s: number, fwd: boolean): void {
     const f = this.info.tcpFlags;
-    const o = s * 6;
+    const o = s * FLAG_COUNTERS;
     let st = this.state[s]!;
     const before = st;
     if (f & SYN) {
@@ -497,6 +499,9 @@ export class FlowTable implements PacketHandler {
     }
     if (f & PSH) this.flags[o + 4]!++;
     if (f & URG) this.flags[o + 5]!++;
+    // Flags no TCP stack sends: a segment without SYN, ACK or RST (a FIN, NULL or XMAS scan's
+    // probe), or SYN together with FIN or RST (OS fingerprinting, evasion).
+    if ((f & (SYN | ACK | RST)) === 0 || (f & SYN && f & (FIN | RST))) this.flags[o + 6]!++;
     if (st !== before && this.cls[s] !== C_CLOSED && (st & ST_RST || (st & ST_FIN_FWD && st & ST_FIN_REV))) {
       // Closed: linger briefly for the last ACK, then export.
       if (st & ST_RST) st |= ST_CLOSED_BY_RST;
@@ -571,7 +576,7 @@ export class FlowTable implements PacketHandler {
     r[R.R_BYTES_REV] = this.bytes[2 * s + 1]!;
     r[R.R_PAYLOAD_FWD] = this.payload[2 * s]!;
     r[R.R_PAYLOAD_REV] = this.payload[2 * s + 1]!;
-    for (let i = 0; i < 6; i++) r[R.R_FLAGS + i] = this.flags[s * 6 + i]!;
+    for (let i = 0; i < FLAG_COUNTERS; i++) r[R.R_FLAGS + i] = this.flags[s * FLAG_COUNTERS + i]!;
     r[R.R_HANDSHAKE] = st & ST_HANDSHAKE ? 1 : 0;
     r[R.R_SYN_ONLY] = proto === 6 && (st & ST_SYN) !== 0 && (st & ST_SYNACK) === 0 ? 1 : 0;
     r[R.R_SIZE_MIN] = this.sizeMin[s]!;
@@ -601,7 +606,7 @@ export class FlowTable implements PacketHandler {
     this.pkts = resized(this.pkts, n * 2);
     this.bytes = resized(this.bytes, n * 2);
     this.payload = resized(this.payload, n * 2);
-    this.flags = resized(this.flags, n * 6);
+    this.flags = resized(this.flags, n * FLAG_COUNTERS);
     this.sizeMin = resized(this.sizeMin, n);
     this.sizeMax = resized(this.sizeMax, n);
     this.iatMean = resized(this.iatMean, n);

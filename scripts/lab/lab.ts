@@ -9,17 +9,17 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, appendFileSync, rmSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { once } from 'node:events';
-import { createTopology, type Topology } from './topology.ts';
+import { createTopology, EXTERNAL_NET, type Topology } from './topology.ts';
 import { startServer } from './server.ts';
 import { attackPlan, type Episode, type LabScale, LAB_SCALES } from './episodes.ts';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const HELP = `Usage: npm run lab -- [--short | --simulator] [--out <dir>]
 
-Builds the real-tools lab (needs root, nmap, hping3, hydra, dnsmasq, openssh-server, tcpdump,
-dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
+Builds the real-tools lab (needs root, nmap, masscan, hping3, hydra, medusa, slowhttptest,
+dnsmasq, openssh-server, tcpdump, dig: scripts/install.sh), captures a baseline and an attacked pcap with a labels file, runs
 nids analyze (nids and the seed featurizer) and nids eval, and writes report.json and
-report.md into --out (default out/lab). --short is the CI version (about 4 minutes).
+report.md into --out (default out/lab). --short is the CI version (about 5 minutes).
 --simulator makes the same report for nids simulate's captures instead (180 s each, every
 attack; needs no root).
 `;
@@ -114,7 +114,7 @@ async function runEpisode(topo: Topology, e: Episode, labels: string, cwd: strin
   const record = async () => {
     if (e.background) await finished(c, e.timeoutS * 1000);
     await sleep(1000);
-    appendFileSync(labels, JSON.stringify({ episode: e.episode, attack: e.attack, attacker: attacker.addr, victim: e.victim, start: new Date(start).toISOString(), end: new Date(Date.now()).toISOString(), tool: e.command.join(' ') }) + '\n');
+    appendFileSync(labels, JSON.stringify({ episode: e.episode, attack: e.attack, attacker: attacker.addr, victim: e.victim, start: new Date(start).toISOString(), end: new Date(Date.now()).toISOString(), tool: e.command.join(' '), ...(e.spoofedOutside ? { spoofed_outside: e.spoofedOutside } : {}) }) + '\n');
     process.stdout.write(`lab: ${e.episode} done in ${((Date.now() - start) / 1000).toFixed(1)} s\n`);
   };
   if (e.background) backgroundEpisodes.push(record());
@@ -156,7 +156,7 @@ async function capture(o: Options, scale: LabScale): Promise<void> {
     writeFileSync(labels, '');
     const attacked = await tcpdump(topo.bridge, resolve(o.out, 'attacked.pcap'));
     const t0 = Date.now();
-    for (const e of attackPlan(scale, h, topo.internalCidr)) {
+    for (const e of attackPlan(scale, h, topo.internalCidr, `${EXTERNAL_NET}.0/24`)) {
       await runEpisode(topo, e, labels, o.out);
       await sleep(scale.gapS * 1000);
     }

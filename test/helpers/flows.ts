@@ -26,6 +26,7 @@ export function makeFlow(over: Partial<Flow> = {}): Flow {
     rst_count: 0,
     psh_count: 4,
     urg_count: 0,
+    odd_flags_count: 0,
     handshake_complete: true,
     pkt_size_min: 52,
     pkt_size_max: 1500,

@@ -7,6 +7,7 @@ import type { Flow } from '../../../lib/flow/record.ts';
 import { withHostStats } from '../../../lib/flow/host.ts';
 import { Sanity, payloadSanity } from '../../../lib/flow/sanity.ts';
 import { Detector } from '../../../lib/detector/index.ts';
+import { HostBaseline } from '../../../lib/detector/host.ts';
 import { makeFlow } from '../../helpers/flows.ts';
 
 const T0 = 1_700_000_000_000_000;
@@ -225,4 +226,42 @@ test('an ICMP flood in a single flow is flagged by its rate; a one-per-second pi
   const ping = makeFlow({ flow_id: id(), src_ip: POLLER, dst_ip: SERVERS[1]!, src_port: 8, dst_port: 0, protocol: 1, ts_start: T0 + 900 * S, ts_end: T0 + 1020 * S, packets_fwd: 120, packets_rev: 120, bytes_fwd: 3360, bytes_rev: 3360, payload_bytes_fwd: 0, payload_bytes_rev: 0, handshake_complete: false, end_reason: 'idle', payload_sanity: Sanity.UNCHECKED });
   const [v] = detector.score(withHostStats([ping]));
   assert.equal(v!.behaviour, null);
+});
+
+function finScan(start: number): Flow[] {
+  // nmap -sF on three ports: a lone FIN each, closed ports answer with a reset; too few for any rate.
+  return [23, 25, 110].map((port, i) =>
+    makeFlow({ flow_id: id(), src_ip: ATTACKER, dst_ip: SERVERS[2]!, src_port: 52000, dst_port: port, protocol: 6, ts_start: start + i * 10 * S, ts_end: start + i * 10 * S + 200, packets_fwd: 1, packets_rev: 1, bytes_fwd: 40, bytes_rev: 40, payload_bytes_fwd: 0, payload_bytes_rev: 0, syn_count: 0, synack_count: 0, fin_count: 1, rst_count: 1, odd_flags_count: 1, handshake_complete: false, end_reason: 'rst', payload_sanity: Sanity.UNCHECKED }),
+  );
+}
+
+function slowloris(start: number, r: () => number): Flow[] {
+  // slowhttptest -H -c 150: 150 connections to the web server, a header line every 10 s for 60 s, never answered.
+  return Array.from({ length: 150 }, (_, i) =>
+    makeFlow({ flow_id: id(), src_ip: ATTACKER, dst_ip: SERVERS[1]!, src_port: 40000 + i, dst_port: 80, protocol: 6, ts_start: start + i * 10_000, ts_end: start + (60 + r()) * S, packets_fwd: 10, packets_rev: 7, bytes_fwd: 900, bytes_rev: 380, payload_bytes_fwd: 380, payload_bytes_rev: 0, syn_count: 1, synack_count: 1, fin_count: 2, psh_count: 7, handshake_complete: true, end_reason: 'fin', payload_sanity: Sanity.OK }),
+  );
+}
+
+test('a stealth FIN scan of three ports is flagged probe by probe by its flags', () => {
+  const r = scoreRun(finScan, 17);
+  assert.equal(r.recall, 1);
+  assert.ok(r.reasons.has('host.port_scan'), [...r.reasons].join());
+  assert.deepEqual(r.hostFalseAlarms, []);
+});
+
+test('a slow DoS (150 nearly idle connections to one web server) is flagged as slow_dos; idle SSH sessions are not', () => {
+  const r = scoreRun(slowloris, 18);
+  // The connections before the source crosses its threshold (2 x typical + 8) are missed.
+  assert.ok(r.recall >= 0.9, `recall ${r.recall}`);
+  assert.ok(r.reasons.has('host.slow_dos'), [...r.reasons].join());
+  assert.deepEqual(r.hostFalseAlarms, []);
+  assert.ok(r.fpr <= 0.01, `false alarms ${r.fpr}`);
+});
+
+test('a host baseline from before the stalled statistic is restored, its slow-DoS threshold from the slack alone', () => {
+  const state = structuredClone(HostBaseline.fit(BASELINE).state);
+  delete state.typical.stalled;
+  const old = HostBaseline.restore(state);
+  const flows = withHostStats(slowloris(T0 + 3000 * S, rng(4)));
+  assert.ok(flows.filter((f) => old.judge(f)?.behaviour === 'slow_dos').length >= 140);
 });

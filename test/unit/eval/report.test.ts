@@ -63,6 +63,21 @@ test('host recall, flow recall, false-positive rate, AUC and incidents per attac
   assert.match(md, /\| \*\*all\*\* \| 3 \| 5 \|.*\| 33\.3 % \(1\/3\) \/ 33\.3 % \(1\/3\) \|/);
 });
 
+test('a spoofed-source episode takes the flows to its victim from outside the lab\'s networks; the lab\'s own hosts stay benign', () => {
+  const spoofed = JSON.stringify({ episode: 'spoof', attack: 'spoofedflood', attacker: '10.0.0.66', victim: '10.0.0.5', start: at(100), end: at(110), spoofed_outside: '10.0.0.0/24,198.51.100.0/24' });
+  const rows = parseRows([
+    CSV_COLUMNS.join(','),
+    row('203.0.113.9', '10.0.0.5', 101, -0.7, -1), // a spoofed source
+    row('45.1.2.3', '10.0.0.5', 102, -0.5, 1),     // another, missed
+    row('10.0.0.2', '10.0.0.5', 103, -0.4, 1),     // a lab client meanwhile: benign
+    row('45.1.2.3', '10.0.0.6', 104, -0.4, 1),     // not to the victim: benign
+    row('45.1.2.4', '10.0.0.5', 130, -0.4, 1),     // after the episode: benign
+  ].join('\n') + '\n');
+  const a = attributeByLabels(rows, parseLabels(spoofed));
+  assert.deepEqual(Array.from(a.rowEpisode), [0, 0, BENIGN, BENIGN, BENIGN]);
+  assert.throws(() => parseLabels(JSON.stringify({ ...JSON.parse(spoofed), spoofed_outside: 7 })), /spoofed_outside is not a comma-separated list/);
+});
+
 test('a labels file or CSV that is not one is refused in one line', () => {
   assert.throws(() => parseLabels('{"episode":"x"}\n'), (e: Error) => e instanceof EvalInputError && /line 1 has no "attack"/.test(e.message));
   assert.throws(() => parseLabels('not json'), /line 1 is not JSON/);

@@ -346,3 +346,19 @@ test('a TCP flow first seen mid-stream from a service port is oriented client to
   p2p.table.flush();
   assert.equal(p2p.one().src_ip, '10.0.0.3');
 });
+
+test('odd flag combinations: FIN, NULL and XMAS probes and SYN+FIN count; a normal conversation has none', () => {
+  const h = new Harness();
+  conversation(h, T0);
+  h.table.flush();
+  assert.equal(h.one().odd_flags_count, 0);
+  const probes = new Harness();
+  const probe = [TcpFlag.FIN, 0, TcpFlag.FIN | TcpFlag.PSH | 0x20, TcpFlag.SYN | TcpFlag.FIN, TcpFlag.ACK];
+  probe.forEach((flags, i) => {
+    const port = { ip: SRV.ip, port: 1000 + i };
+    probes.feed(tcpFrame(C, port, flags, 1, 0), T0 + i * 1000);
+    probes.feed(tcpFrame(port, C, TcpFlag.RST | TcpFlag.ACK, 0, 2), T0 + i * 1000 + 100);
+  });
+  probes.table.flush();
+  assert.deepEqual(probes.flows.map((f) => f.odd_flags_count), [1, 1, 1, 1, 0], 'the lone ACK (an ACK scan) is a flag combination stacks send');
+});
