@@ -21,6 +21,9 @@ import { trainOnBaseline } from '../lib/pipeline/train.ts';
 import { Detector } from '../lib/detector/index.ts';
 import { scoreFlows, type ActiveModel } from '../lib/pipeline/score.ts';
 import { CsvWriter } from '../lib/pipeline/csv.ts';
+import { HoldBack } from '../lib/pipeline/hold-back.ts';
+import { HOLD_BACK_DEFAULTS } from '../lib/config/stages.ts';
+import type { ScoredFlow } from '../lib/avro/records.ts';
 import { nowMicros } from '../lib/time/index.ts';
 import { emit } from './util.ts';
 import { createPcapWriter } from '../lib/pcap/writer.ts';
@@ -53,24 +56,31 @@ export function benchModel(baseline: readonly Flow[]): ActiveModel {
   return { id: 'bench', detector: Detector.deserialize(trainOnBaseline(baseline, 'bench').bytes) };
 }
 
-async function run(model: ActiveModel, inputPcap: string, csvPath: string): Promise<{ flows: number; seconds: number; latencies: Float64Array }> {
+/** One run of the embedded stages; `holdS` is the hold-back stage's setting (0: flows written as scored). */
+async function run(model: ActiveModel, inputPcap: string, csvPath: string, holdS: number): Promise<{ flows: number; seconds: number; latencies: Float64Array }> {
   const queue = new BatchQueue<Flow>(BATCH * 8);
-  const exportedAt: number[] = []; // FIFO: the queue keeps the table's export order
+  const exportedAt = new Map<Flow, number>(); // the hold-back stage reorders flows
   const latencies: number[] = [];
   rmSync(csvPath, { force: true });
   const csv = new CsvWriter(csvPath, false); // as nids analyze: synced once, at the end
+  const holdBack = new HoldBack({ holdS });
   let flows = 0;
+  const written = (scored: readonly ScoredFlow[]) => {
+    csv.write(scored);
+    const at = performance.now();
+    for (const s of scored) {
+      latencies.push(at - exportedAt.get(s.flow)!);
+      exportedAt.delete(s.flow);
+    }
+    flows += scored.length;
+  };
   const started = performance.now();
   const consume = (async () => {
-    for await (const batch of queue.batches(BATCH)) {
-      csv.write(scoreFlows(model, batch, nowMicros()).scored);
-      const written = performance.now();
-      for (let i = 0; i < batch.length; i++) latencies.push(written - exportedAt[flows + i]!);
-      flows += batch.length;
-    }
+    for await (const batch of queue.batches(BATCH)) written(holdBack.take(scoreFlows(model, batch, nowMicros()), nowMicros()).scored);
+    written(holdBack.flush());
   })();
   await flowsFromPcap(inputPcap, { sensorId: 'bench' }, (f) => {
-    exportedAt.push(performance.now());
+    exportedAt.set(f, performance.now());
     queue.push(f);
   }, { drain: () => queue.drain() });
   queue.close();
@@ -92,12 +102,17 @@ async function main(): Promise<void> {
   await writeScan(scanPcap, 2000, 100, 1.7e15 + 700e6);
   const csvPath = join(dir, 'out.csv');
   for (const [input, pcap] of [['packet_heavy', inputPcap], ['flow_heavy', scanPcap]] as const) {
-    await run(model, pcap, csvPath); // warm-up
-    const r = await run(model, pcap, csvPath);
-    const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!;
-    emit(`pipeline.throughput.${input}`, 'nids-embedded', r.flows / r.seconds, 'flows/s');
-    emit(`pipeline.latency_p50_ms.${input}`, 'nids-embedded', q(0.5), 'ms');
-    emit(`pipeline.latency_p99_ms.${input}`, 'nids-embedded', q(0.99), 'ms');
+    // The product (hold-back at its default) beside the same stages writing each flow as
+    // scored; both warmed up before either is measured, so neither profits from the other's JIT.
+    const peers = [['nids-embedded', HOLD_BACK_DEFAULTS.holdS], ['nids-embedded-no-hold', 0]] as const;
+    for (const [, holdS] of peers) await run(model, pcap, csvPath, holdS);
+    for (const [impl, holdS] of peers) {
+      const r = await run(model, pcap, csvPath, holdS);
+      const q = (p: number) => r.latencies[Math.min(r.latencies.length - 1, Math.floor(p * r.latencies.length))]!;
+      emit(`pipeline.throughput.${input}`, impl, r.flows / r.seconds, 'flows/s');
+      emit(`pipeline.latency_p50_ms.${input}`, impl, q(0.5), 'ms');
+      emit(`pipeline.latency_p99_ms.${input}`, impl, q(0.99), 'ms');
+    }
   }
   const latencyPcap = join(dir, 'latency.pcap');
   const latencySpanS = 600;

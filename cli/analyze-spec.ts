@@ -3,7 +3,7 @@
 // settings it names, not the stage code and its libraries (cli/main.ts; start-up in bench cli).
 import { helpText, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { dashboardSettings, flowSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, flowSettings, holdBackSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
 import { INCIDENTS_FILE } from '../lib/pipeline/incidents.ts';
 import { ECS_FILE } from '../lib/siem/ecs.ts';
 import { CSV_FILE } from '../lib/pipeline/csv.ts';
@@ -23,6 +23,7 @@ export const analyzeSpec = {
   sensorId: str({ flag: 'sensor-id', env: 'NIDS_SENSOR_ID', default: 'embedded', help: 'sensor_id written into every flow.' }),
   ...flowSettings,
   ...trainingSettings,
+  ...holdBackSettings,
   ...plotSettings,
   ...dashboardSettings,
   ...siemSettings,

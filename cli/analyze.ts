@@ -4,7 +4,7 @@
 import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
-import { dashboardSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, holdBackSettings, trainingSettings } from '../lib/config/stages.ts';
 import { ECS_FILE, ecsOfAnomaly, ecsOfIncident, type EcsAlert } from '../lib/siem/ecs.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
@@ -19,7 +19,8 @@ import { captureFlows, liveCaptureOptions, progressOf, readFlows, watchCaptureLo
 import { Progress } from '../lib/progress/index.ts';
 import { modelMetaOf, trainOnBaseline } from '../lib/pipeline/train.ts';
 import { ActiveModelHolder } from '../lib/pipeline/active-model.ts';
-import { scoreFlows } from '../lib/pipeline/score.ts';
+import { scoreFlows, type ScoredBatch } from '../lib/pipeline/score.ts';
+import { HoldBack } from '../lib/pipeline/hold-back.ts';
 import { CsvWriter, CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILES, writePlots } from '../lib/pipeline/plot.ts';
 import { alertOfAnomaly, DashboardFeed } from '../lib/dashboard/feed.ts';
@@ -70,6 +71,8 @@ export interface AnalyzeResult {
   flowEvictions: number;
   /** Active sources whose behaviour state was dropped because --max-sources were tracked. */
   sourceEvictions: number;
+  /** Held normal flows a host behaviour of their source flagged later, and those written early because --max-held were waiting. */
+  heldBack: { flagged: number; overflow: number };
   /** Live capture only: packets lost before the flow table, by where, and the flows marked capture_loss. */
   capture: { dropped: CaptureDrops; lossPct: number; lossFlows: number } | null;
   stopped: StopReason;
@@ -239,28 +242,37 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const bySeverity: Record<string, number> = {};
   let anomalies = 0;
   let flows = 0;
+  const holdBack = new HoldBack(pick(holdBackSettings, config));
+  let heldModel = active;
   const consume = (async () => {
     for await (const batch of queue.batches(BATCH)) {
-      const { scored, anomalies: found } = scoreFlows(model.current ?? active, batch, nowMicros());
-      const byId = new Map(found.map((a) => [a.flow_id, a]));
-      const written: Anomaly[] = [];
-      // Only rows the CSV takes (a repeated flow id is written once) count, everywhere.
-      csv.write(scored, (s) => {
-        flows++;
-        const a = s.anomaly === -1 ? byId.get(s.flow.flow_id) : undefined;
-        if (a) written.push(a);
-      });
-      if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
-      anomalies += written.length;
-      for (const a of written) {
-        bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
-        top.offer(a);
-      }
-      feed?.addAnomalies(written.map(alertOfAnomaly));
-      writeEcs(written.map(ecsOfAnomaly));
-      writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
+      const inForce = model.current ?? active;
+      // A held flow is written as the model that scored it judged it: a reload releases them first.
+      if (inForce !== heldModel) write({ scored: holdBack.flush(), anomalies: [] }, batch);
+      heldModel = inForce;
+      write(holdBack.take(scoreFlows(inForce, batch, nowMicros()), nowMicros()), batch);
     }
+    write({ scored: holdBack.flush(), anomalies: [] }, []);
   })();
+  function write({ scored, anomalies: found }: ScoredBatch, batch: readonly Flow[]): void {
+    const byId = new Map(found.map((a) => [a.flow_id, a]));
+    const written: Anomaly[] = [];
+    // Only rows the CSV takes (a repeated flow id is written once) count, everywhere.
+    csv.write(scored, (s) => {
+      flows++;
+      const a = s.anomaly === -1 ? byId.get(s.flow.flow_id) : undefined;
+      if (a) written.push(a);
+    });
+    if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
+    anomalies += written.length;
+    for (const a of written) {
+      bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
+      top.offer(a);
+    }
+    feed?.addAnomalies(written.map(alertOfAnomaly));
+    writeEcs(written.map(ecsOfAnomaly));
+    writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
+  }
   let stopped: StopReason = 'end of input';
   let packets = 0;
   let decoded = 0;
@@ -315,11 +327,12 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (!normalEnd) partial = true;
   if (stopped === 'damaged input') exitStatus = EXIT.DAMAGED;
   else if (signalled && !normalEnd) exitStatus = stopped === 'SIGTERM' ? EXIT.SIGTERM : EXIT.SIGINT;
+  if (holdBack.stats.overflow > 0) warnings.push(`${holdBack.stats.overflow} flows were written before their hold time was up (more than --max-held flows waited): a host behaviour detected later could not flag them`);
   const duplicates = csv.duplicatesDropped;
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, capture, stopped, partial, warnings, reading, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, heldBack: { flagged: holdBack.stats.flagged, overflow: holdBack.stats.overflow }, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -342,6 +355,8 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     packets_skipped: r.drops,
     flow_evictions: r.flowEvictions,
     source_evictions: r.sourceEvictions,
+    held_back_flagged: r.heldBack.flagged,
+    held_back_overflow: r.heldBack.overflow,
     ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
@@ -417,7 +432,8 @@ export function summary(r: AnalyzeResult): string {
       : []),
     `scored ${r.flows} flows: ${r.anomalies} anomalous (${r.flows ? ((100 * r.anomalies) / r.flows).toFixed(1) : '0'}%)` +
       (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
-      (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : ''),
+      (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : '') +
+      (r.heldBack.flagged ? `; ${r.heldBack.flagged} of them held back and flagged when their source's behaviour showed later` : ''),
     `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
     ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),

@@ -126,3 +126,16 @@ export const alertSettings = {
 };
 export type AlertSettings = ConfigOf<typeof alertSettings>;
 export const ALERT_DEFAULTS: AlertSettings = defaultsOf(alertSettings);
+
+/**
+ * The hold-back stage (lib/pipeline/hold-back.ts), in the scorer and the embedded mode: a
+ * flow judged normal waits this long in capture time before it is written, so a host
+ * behaviour its source shows later (a brute force crossing its threshold at the fifth
+ * login) can still flag it. The default is the host tier's longest window (60 s).
+ */
+export const holdBackSettings = {
+  holdS: num({ flag: 'hold', env: 'NIDS_HOLD_S', default: 60, min: 0, help: 'Seconds of capture time a normal flow is held before it is written, so a host behaviour detected later still flags it (0 = write at once).' }),
+  maxHeld: num({ flag: 'max-held', env: 'NIDS_MAX_HELD', default: 200_000, integer: true, min: 0, help: 'Flows held at most; beyond it the oldest is written at once (counted).' }),
+};
+export type HoldBackSettings = ConfigOf<typeof holdBackSettings>;
+export const HOLD_BACK_DEFAULTS: HoldBackSettings = defaultsOf(holdBackSettings);

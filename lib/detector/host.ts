@@ -205,3 +205,31 @@ function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor((s.length - 1) / 2)]!;
 }
+
+/**
+ * Whether `other`, a flow of the same source judged normal on its own (sent before the
+ * source's behaviour crossed its threshold, or shortly after but not one the rule counts),
+ * takes part in the behaviour `trigger` was flagged for: the hold-back stage
+ * (lib/pipeline/hold-back.ts) flags it then. Held to the same victim (and service, for
+ * a brute force) as the trigger, except a host sweep, whose victims differ by definition;
+ * and to the shape of the behaviour's flows (a probe for a scan, a stalled connection to the
+ * service for a slow DoS, a TCP exchange with the service for a brute force, whatever its size: hydra's failed and cut-short attempts are
+ * not all login-sized), so the source's ordinary traffic stays normal.
+ */
+export function takesPart(behaviour: Behaviour, trigger: Flow, other: Flow): boolean {
+  if (other.src_ip !== trigger.src_ip) return false;
+  if (behaviour === 'host_sweep') return isProbe(other);
+  if (other.dst_ip !== trigger.dst_ip) return false;
+  switch (behaviour) {
+    case 'port_scan':
+      return isProbe(other);
+    case 'flood':
+      return isProbe(other) || isUnanswered(other);
+    case 'non_protocol':
+      return other.payload_sanity === Sanity.MISMATCH;
+    case 'brute_force':
+      return other.protocol === trigger.protocol && other.dst_port === trigger.dst_port && other.protocol === 6;
+    case 'slow_dos':
+      return other.dst_port === trigger.dst_port && isStalled(other);
+  }
+}
