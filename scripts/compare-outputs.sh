@@ -3,7 +3,10 @@
 # simulator's captures and truth files, and `nids analyze`'s CSV, anomalies.jsonl and
 # incidents.jsonl on the demo's captures and on each simulated scenario. For changes that
 # must not change results (speed work). Usage: scripts/compare-outputs.sh [base-ref]
-# (default: the merge base with main). Exit 0 when everything is identical.
+# (default: the merge base with main). Exit 0 when everything is identical. Settings in the
+# environment reach both trees' runs: `NIDS_THREADS=2 scripts/compare-outputs.sh` compares
+# the base on one thread with this checkout reading on two (a base without the setting
+# ignores it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 base="${1:-$(git -C "$here" merge-base HEAD main)}"

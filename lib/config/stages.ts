@@ -12,6 +12,7 @@ export const flowSettings = {
   maxFlows: num({ flag: 'max-flows-open', env: 'NIDS_MAX_FLOWS_OPEN', default: 1_000_000, integer: true, min: 1, help: 'Open flows at most; beyond it the oldest is evicted (counted).' }),
   maxSources: num({ flag: 'max-sources', env: 'NIDS_MAX_SOURCES', default: 65_536, integer: true, min: 1, help: 'Source hosts whose behaviour (ctx_* and host statistics) is tracked at most; beyond it the least recently active is dropped (counted). A flood of spoofed sources stays within it.' }),
   contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
+  threads: num({ flag: 'threads', env: 'NIDS_THREADS', default: 1, integer: true, min: 1, max: 2, help: 'Threads reading a capture file: 1, or 2 (one reads, decodes and keeps the flow table, the other builds the flow records; the same flows in the same order). A live capture has its own capture thread.' }),
   replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
 };
 export type FlowSettings = ConfigOf<typeof flowSettings>;
