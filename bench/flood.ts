@@ -44,15 +44,19 @@ async function child(baseline: string, input: string, out: string): Promise<void
   const { loadConfig } = await import('../lib/config/index.ts');
   const { config } = loadConfig(analyzeSpec, ['--baseline', baseline, '--input', input, '--out', out], {});
   const t = performance.now();
+  const cpu = process.cpuUsage();
   const r = await analyze(config);
   const seconds = (performance.now() - t) / 1000;
-  process.stdout.write(JSON.stringify({ packets: r.packets, flows: r.flows, seconds, peakRssMb: readHwmMb() }) + '\n');
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(JSON.stringify({ packets: r.packets, flows: r.flows, seconds, cpuUs: used.user + used.system, peakRssMb: readHwmMb() }) + '\n');
 }
 
-function measure(baseline: string, input: string, out: string): { packets: number; flows: number; seconds: number; peakRssMb: number } {
+type Measured = { packets: number; flows: number; seconds: number; cpuUs: number; peakRssMb: number };
+
+function measure(baseline: string, input: string, out: string): Measured {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'bench/flood.ts', 'child', baseline, input, out], { cwd: REPO, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 900_000 });
   if (r.status !== 0) throw new Error(`flood child failed (status ${r.status})`);
-  return JSON.parse(r.stdout.trim().split('\n').pop()!) as { packets: number; flows: number; seconds: number; peakRssMb: number };
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Measured;
 }
 
 async function main(): Promise<void> {
@@ -68,9 +72,12 @@ async function main(): Promise<void> {
     if (f.flows !== SOURCES) throw new Error(`flood: expected ${SOURCES} flows, analyze wrote ${f.flows}`);
     emit('flood.pps', 'nids-embedded', f.packets / f.seconds, 'packets/s');
     emit('flood.peak_rss_mb', 'nids-embedded', f.peakRssMb, 'MiB');
+    // CPU time (user + system, all threads) per flow: what the machine's load distorts least.
+    emit('flood.cpu_us_per_flow', 'nids-embedded', f.cpuUs / f.flows, 'µs');
     const o = measure(baseline, office, join(dir, 'out-office'));
     emit('flood.pps', 'nids-embedded-office-capture', o.packets / o.seconds, 'packets/s');
     emit('flood.peak_rss_mb', 'nids-embedded-office-capture', o.peakRssMb, 'MiB');
+    emit('flood.cpu_us_per_flow', 'nids-embedded-office-capture', o.cpuUs / o.flows, 'µs');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

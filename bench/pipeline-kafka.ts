@@ -2,12 +2,13 @@
 // stage its own `nids` process on the local stack (npm run stack:up; KAFKA_BROKERS,
 // SCHEMA_REGISTRY_URL, REDIS_URL as in .stack/env): sensor (pcap, as fast as it goes) ->
 // nids.flows (6 partitions) -> two scorers -> nids.scored -> sink -> CSV. Throughput is CSV
-// rows per second from the sensor's start to the last row. Latency is measured at a fixed
-// offered load (the capture replayed so that flows are exported at ~10 k/s): from a flow's
-// Kafka record timestamp (stamped by the sensor's producer when the flow table exports it
-// and the batch is sent) to its anomaly's record timestamp on the anomalies topic.
+// rows per second from the sensor's start to the last row, for the packet-heavy capture and
+// the flow-heavy scan (200 k flows: the sensor's start-up weighs less). Latency is measured at
+// a fixed offered load (the capture replayed so that flows are exported at ~10 k/s): from a
+// flow's Kafka record timestamp (stamped by the sensor when the flow table exports it, so the
+// producer's linger counts) to its anomaly's record timestamp on the anomalies topic.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { AvroCodec, connectRegistry } from '../lib/avro/codec.ts';
@@ -20,7 +21,8 @@ const SCORERS = 2;
 const STAGE_TIMEOUT_MS = 300_000;
 
 export interface KafkaFigures {
-  throughput: number;
+  /** Flows/s of each throughput input, from the sensor process's start to its last CSV row. */
+  throughput: Record<string, number>;
   latencyMs: Float64Array;
 }
 
@@ -36,8 +38,14 @@ const stackOf = (): Stack => ({
   redis: process.env.REDIS_URL ?? 'redis://127.0.0.1:16379',
 });
 
+// NIDS_BENCH_CPU_PROF=<dir>: every stage process writes a V8 CPU profile there when it exits
+// (node refuses --cpu-prof in NODE_OPTIONS, so it goes on the command line).
+const PROFILE_DIR = process.env.NIDS_BENCH_CPU_PROF;
+let spawned = 0;
+const profileArgs = (stage: string): string[] => (PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`, `--cpu-prof-name=${++spawned}-${stage}.cpuprofile`] : []);
+
 function nids(args: string[]): { child: ChildProcess; done: Promise<number | null> } {
-  const child = spawn(process.execPath, [join(REPO, 'bin/nids'), ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NIDS_LOG_LEVEL: 'error', KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
+  const child = spawn(process.execPath, [...profileArgs(args[0]!), join(REPO, 'bin/nids'), ...args], { cwd: REPO, stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NIDS_LOG_LEVEL: 'error', KAFKAJS_NO_PARTITIONER_WARNING: '1' } });
   return { child, done: new Promise((resolve) => child.on('exit', (code) => resolve(code))) };
 }
 
@@ -78,8 +86,30 @@ async function timestamps(kafka: Kafka, registry: string, topic: string, schema:
   return out;
 }
 
+/**
+ * Counts the CSV's rows as the sink appends them, reading only what was added since the last
+ * call: re-reading the whole file every poll would take CPU from the pipeline it measures.
+ */
+function csvRowCounter(path: string): { rows: () => number; close: () => void } {
+  const chunk = Buffer.allocUnsafe(1 << 20);
+  let fd = -1;
+  let position = 0;
+  let newlines = 0;
+  const rows = (): number => {
+    if (fd < 0) {
+      if (!existsSync(path)) return 0;
+      fd = openSync(path, 'r');
+    }
+    for (let n; (n = readSync(fd, chunk, 0, chunk.length, position)) > 0; position += n) {
+      for (let i = 0; i < n; i++) if (chunk[i] === 10) newlines++;
+    }
+    return Math.max(0, newlines - 1); // the header line
+  };
+  return { rows, close: () => fd >= 0 && closeSync(fd) };
+}
+
 /** Null when no stack answers (the embedded figures are printed anyway). */
-export async function measureKafkaPipeline(dir: string, baselinePcap: string, inputPcap: string, latencyPcap: string, latencyFlows: number, latencySpanS: number): Promise<KafkaFigures | null> {
+export async function measureKafkaPipeline(dir: string, baselinePcap: string, throughputPcaps: Record<string, string>, latencyPcap: string, latencyFlows: number, latencySpanS: number): Promise<KafkaFigures | null> {
   const stack = stackOf();
   const kafka = new Kafka({ brokers: stack.brokers.split(','), clientId: 'nids-bench', logLevel: logLevel.NOTHING, retry: { retries: 1 } });
   const admin = kafka.admin();
@@ -96,28 +126,32 @@ export async function measureKafkaPipeline(dir: string, baselinePcap: string, in
   const topicArgs = ['--flows-topic', t.flows, '--scored-topic', t.scored, '--anomalies-topic', t.anomalies, '--incidents-topic', t.incidents, '--dlq-topic', t.dlq];
   const out = join(dir, 'kafka-sink');
   const services: Array<ReturnType<typeof nids>> = [];
+  const csv = csvRowCounter(join(out, CSV_FILE));
+  const rows = csv.rows;
   try {
     await runToEnd(['sensor', ...common, '--input', baselinePcap, '--flows-topic', t.baseline, '--sensor-id', 'bench']);
     await runToEnd(['trainer', ...common, '--redis', stack.redis, '--scope', run, '--flows-topic', t.baseline, '--every', '0', '--no-guard', '--min-flows', '32', '--no-exclude-flagged', '--no-exclude-incident-hosts']);
     for (let i = 0; i < SCORERS; i++) services.push(nids(['scorer', ...common, ...topicArgs, '--redis', stack.redis, '--scope', run, '--group-id', `${run}-scorers`]));
     services.push(nids(['sink', ...common, '--out', out, '--group-id', `${run}-sink`, '--scored-topic', t.scored, '--anomalies-topic', t.anomalies, '--incidents-topic', t.incidents, '--dlq-topic', t.dlq]));
-    const csv = join(out, CSV_FILE);
-    const rows = (): number => (existsSync(csv) ? readFileSync(csv, 'utf8').split('\n').length - 2 : 0);
     // Timing starts once both scorers are in the group: start-up and rebalancing are not throughput.
     await waitUntilAsync('the scorers in their group', async () => {
       const [g] = (await admin.describeGroups([`${run}-scorers`])).groups;
       return g?.state === 'Stable' && g.members.length === SCORERS;
     });
-    const started = performance.now();
-    await runToEnd(['sensor', ...common, '--input', inputPcap, '--flows-topic', t.flows, '--sensor-id', 'bench']);
-    const published = (await admin.fetchTopicOffsets(t.flows)).reduce((n, p) => n + Number(p.high), 0);
-    await waitUntil(`${published} CSV rows`, () => rows() >= published, 50);
-    const throughput = published / ((performance.now() - started) / 1000);
+    const total = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    const throughput: Record<string, number> = {};
+    for (const [input, pcap] of Object.entries(throughputPcaps)) {
+      const before = await total(t.flows);
+      const started = performance.now();
+      await runToEnd(['sensor', ...common, '--input', pcap, '--flows-topic', t.flows, '--sensor-id', `bench-${input}`]);
+      const published = await total(t.flows);
+      await waitUntil(`${published} CSV rows`, () => rows() >= published, 50);
+      throughput[input] = (published - before) / ((performance.now() - started) / 1000);
+    }
 
     // Latency at a fixed offered load: the latency capture replayed at the speed that exports ~10 k flows/s.
     const speed = (OFFERED_FLOWS_PER_S * latencySpanS) / latencyFlows;
     await runToEnd(['sensor', ...common, '--input', latencyPcap, '--flows-topic', t.flows, '--sensor-id', 'bench-latency', '--replay-speed', speed.toFixed(1)]);
-    const total = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
     const allFlows = await total(t.flows);
     await waitUntil(`${allFlows} CSV rows`, () => rows() >= allFlows, 50);
     const flowTs = await timestamps(kafka, stack.registry, t.flows, 'flow', (f: { flow_id: string }) => f.flow_id, allFlows);
@@ -136,5 +170,6 @@ export async function measureKafkaPipeline(dir: string, baselinePcap: string, in
     await Promise.all(services.map((s) => s.done));
     await admin.deleteTopics({ topics: Object.values(t) }).catch(() => {});
     await admin.disconnect();
+    csv.close();
   }
 }

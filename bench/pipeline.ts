@@ -57,7 +57,7 @@ export function benchModel(baseline: readonly Flow[]): ActiveModel {
 }
 
 /** One run of the embedded stages; `holdS` is the hold-back stage's setting (0: flows written as scored). */
-async function run(model: ActiveModel, inputPcap: string, csvPath: string, holdS: number): Promise<{ flows: number; seconds: number; latencies: Float64Array }> {
+async function run(model: ActiveModel, inputPcap: string, csvPath: string, holdS: number): Promise<{ flows: number; seconds: number; cpuUs: number; latencies: Float64Array }> {
   const queue = new BatchQueue<Flow>(BATCH * 8);
   const exportedAt = new Map<Flow, number>(); // the hold-back stage reorders flows
   const latencies: number[] = [];
@@ -75,6 +75,7 @@ async function run(model: ActiveModel, inputPcap: string, csvPath: string, holdS
     flows += scored.length;
   };
   const started = performance.now();
+  const cpu = process.cpuUsage();
   const consume = (async () => {
     for await (const batch of queue.batches(BATCH)) written(holdBack.take(scoreFlows(model, batch, nowMicros()), nowMicros()).scored);
     written(holdBack.flush());
@@ -86,7 +87,8 @@ async function run(model: ActiveModel, inputPcap: string, csvPath: string, holdS
   queue.close();
   await consume;
   csv.close();
-  return { flows, seconds: (performance.now() - started) / 1000, latencies: Float64Array.from(latencies).sort() };
+  const used = process.cpuUsage(cpu);
+  return { flows, seconds: (performance.now() - started) / 1000, cpuUs: used.user + used.system, latencies: Float64Array.from(latencies).sort() };
 }
 
 async function main(): Promise<void> {
@@ -112,15 +114,17 @@ async function main(): Promise<void> {
       emit(`pipeline.throughput.${input}`, impl, r.flows / r.seconds, 'flows/s');
       emit(`pipeline.latency_p50_ms.${input}`, impl, q(0.5), 'ms');
       emit(`pipeline.latency_p99_ms.${input}`, impl, q(0.99), 'ms');
+      // CPU time (user + system) per flow: what the machine's load distorts least.
+      emit(`pipeline.cpu_us_per_flow.${input}`, impl, r.cpuUs / r.flows, 'µs');
     }
   }
   const latencyPcap = join(dir, 'latency.pcap');
   const latencySpanS = 600;
   const sim = await writeSimulatedPcap(latencyPcap, { seed: 3, durationS: latencySpanS, startMicros: 1.7e15 + 1400e6, hosts: 50, flowsPerSecond: 40, attacks: ['portscan', 'synflood', 'dnstunnel', 'external', 'udpflood'] });
-  const k = await measureKafkaPipeline(dir, baselinePcap, inputPcap, latencyPcap, sim.benignFlows + sim.attackFlows, latencySpanS);
+  const k = await measureKafkaPipeline(dir, baselinePcap, { packet_heavy: inputPcap, flow_heavy: scanPcap }, latencyPcap, sim.benignFlows + sim.attackFlows, latencySpanS);
   if (k) {
     const kq = (p: number) => k.latencyMs[Math.min(k.latencyMs.length - 1, Math.floor(p * k.latencyMs.length))]!;
-    emit('pipeline.throughput.packet_heavy', 'nids-kafka', k.throughput, 'flows/s');
+    for (const [input, flowsPerS] of Object.entries(k.throughput)) emit(`pipeline.throughput.${input}`, 'nids-kafka', flowsPerS, 'flows/s');
     emit('pipeline.latency_p50_ms', 'nids-kafka', kq(0.5), 'ms');
     emit('pipeline.latency_p99_ms', 'nids-kafka', kq(0.99), 'ms');
   }

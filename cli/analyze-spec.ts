@@ -3,8 +3,8 @@
 // settings it names, not the stage code and its libraries (cli/main.ts; start-up in bench cli).
 import { helpText, num, optionalStr, str, type ConfigOf } from '../lib/config/index.ts';
 import { opsSettings } from '../lib/config/common.ts';
-import { dashboardSettings, flowSettings, holdBackSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
-import { INCIDENTS_FILE } from '../lib/pipeline/incidents.ts';
+import { dashboardSettings, flowSettings, holdBackSettings, incidentCapSettings, liveCaptureSettings, plotSettings, siemSettings, trainingSettings } from '../lib/config/stages.ts';
+import { INCIDENTS_FILE } from '../lib/pipeline/incident-names.ts';
 import { ECS_FILE } from '../lib/siem/ecs.ts';
 import { CSV_FILE } from '../lib/pipeline/csv.ts';
 import { PLOT_FILES } from '../lib/plot/files.ts';
@@ -27,6 +27,7 @@ export const analyzeSpec = {
   ...plotSettings,
   ...dashboardSettings,
   ...siemSettings,
+  ...incidentCapSettings,
   // Quieter than the services: stdout is the report, stderr the progress line.
   logLevel: { ...opsSettings.logLevel, default: 'warn' as const },
 };

@@ -1,10 +1,11 @@
 // Embedded mode (like `zeek -r`): the sensor, trainer, scorer and sink stage code in one
 // process, joined by in-process queues and an in-memory model store. No Kafka, registry
 // or Redis. Writes the same CSV and plots as the distributed sink; --serve shows them live.
-import { appendFileSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, closeSync, openSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { LineWriter } from '../lib/output/line-writer.ts';
 import { join } from 'node:path';
 import { ConfigError, loadConfig, pick } from '../lib/config/index.ts';
-import { dashboardSettings, holdBackSettings, trainingSettings } from '../lib/config/stages.ts';
+import { dashboardSettings, holdBackSettings, incidentCapSettings, trainingSettings } from '../lib/config/stages.ts';
 import { ECS_FILE, ecsOfAnomaly, ecsOfIncident, type EcsAlert } from '../lib/siem/ecs.ts';
 import { createLogger } from '../lib/log/index.ts';
 import { MemoryModelStore } from '../lib/modelstore/index.ts';
@@ -40,6 +41,8 @@ const SCOPE = 'default';
 /** Anomalies the summary lists under "most anomalous". */
 const MOST_ANOMALOUS = 10;
 const BATCH = 512;
+/** Incidents the summary lists. */
+const SUMMARY_INCIDENTS = 10;
 
 
 /** Why the reading of the input stopped. */
@@ -57,8 +60,10 @@ export interface AnalyzeResult {
   bySeverity: Record<string, number>;
   /** The MOST_ANOMALOUS lowest-scored anomalies, lowest first (all of them stay in anomalies.jsonl only: a flood has millions). */
   mostAnomalous: Anomaly[];
-  /** One record per (source, behaviour, time span) the anomalies form: incidents.jsonl's lines. */
+  /** The first SUMMARY_INCIDENTS incidents closed (all are in incidents.jsonl; a flood can make millions). */
   incidents: Incident[];
+  /** Incidents written: incidents.jsonl's lines. */
+  incidentCount: number;
   /** Flows whose flow id repeated one already written (a capture with repeated packets): not written again. */
   duplicates: number;
   /** Packets read from the input (or captured). */
@@ -73,6 +78,8 @@ export interface AnalyzeResult {
   sourceEvictions: number;
   /** Held normal flows a host behaviour of their source flagged later, and those written early because --max-held were waiting. */
   heldBack: { flagged: number; overflow: number };
+  /** Incidents closed early at --max-open-incidents. */
+  incidentEvictions: number;
   /** Live capture only: packets lost before the flow table, by where, and the flows marked capture_loss. */
   capture: { dropped: CaptureDrops; lossPct: number; lossFlows: number } | null;
   stopped: StopReason;
@@ -220,7 +227,8 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const csvTmp = outputs.path(CSV_FILE);
   const csv = fsCall(join(config.out, CSV_FILE), () => new CsvWriter(csvTmp, false, feed?.plot ?? new PlotData()));
   const anomaliesTmp = outputs.path(ANOMALIES_FILE);
-  fsCall(join(config.out, ANOMALIES_FILE), () => writeFileSync(anomaliesTmp, ''));
+  const anomaliesFd = fsCall(join(config.out, ANOMALIES_FILE), () => openSync(anomaliesTmp, 'w'));
+  const anomalyLines = new LineWriter(anomaliesFd);
   const incidentsTmp = outputs.path(INCIDENTS_FILE);
   fsCall(join(config.out, INCIDENTS_FILE), () => writeFileSync(incidentsTmp, ''));
   const ecsTmp = config.ecs ? outputs.path(ECS_FILE) : null;
@@ -228,13 +236,15 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   const writeEcs = (alerts: EcsAlert[]) => {
     if (ecsTmp && alerts.length > 0) fsCall(join(config.out, ECS_FILE), () => appendFileSync(ecsTmp, alerts.map((e) => JSON.stringify(e) + '\n').join('')));
   };
-  const tracker = new IncidentTracker();
+  const tracker = new IncidentTracker(pick(incidentCapSettings, config));
   const incidents: Incident[] = [];
+  let incidentCount = 0;
   const writeIncidents = (closed: Incident[]) => {
     if (closed.length === 0) return;
     fsCall(join(config.out, INCIDENTS_FILE), () => appendFileSync(incidentsTmp, closed.map((i) => JSON.stringify(i) + '\n').join('')));
     writeEcs(closed.map(ecsOfIncident));
-    incidents.push(...closed);
+    for (const i of closed) if (incidents.length < SUMMARY_INCIDENTS) incidents.push(i);
+    incidentCount += closed.length;
     csv.plot.addIncidents(closed);
     feed?.addIncidents(closed);
   };
@@ -263,14 +273,19 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
       const a = s.anomaly === -1 ? byId.get(s.flow.flow_id) : undefined;
       if (a) written.push(a);
     });
-    if (written.length > 0) fsCall(join(config.out, ANOMALIES_FILE), () => appendFileSync(anomaliesTmp, written.map((a) => JSON.stringify(a) + '\n').join('')));
+    if (written.length > 0) {
+      fsCall(join(config.out, ANOMALIES_FILE), () => {
+        for (const a of written) anomalyLines.add(JSON.stringify(a) + '\n');
+        anomalyLines.flush(false);
+      });
+    }
     anomalies += written.length;
     for (const a of written) {
       bySeverity[a.severity] = (bySeverity[a.severity] ?? 0) + 1;
       top.offer(a);
     }
     feed?.addAnomalies(written.map(alertOfAnomaly));
-    writeEcs(written.map(ecsOfAnomaly));
+    if (ecsTmp) writeEcs(written.map(ecsOfAnomaly)); // not built at all without --ecs
     writeIncidents(tracker.add(written, nowMicros(), latestEnd(batch)));
   }
   let stopped: StopReason = 'end of input';
@@ -314,6 +329,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
     await consume.catch((err: unknown) => (failure ??= err));
     try {
       csv.close();
+      fsCall(join(config.out, ANOMALIES_FILE), () => closeSync(anomaliesFd));
       writeIncidents(tracker.flush(nowMicros()));
     } catch (err) {
       failure ??= err;
@@ -332,7 +348,7 @@ async function analyzeInto(config: AnalyzeConfig, outputs: StagedOutputs, modelB
   if (duplicates > 0) warnings.push(`${duplicates} flows repeat the flow id of a flow already written (repeated packets in the capture?): each is written once`);
   await writePlots(csv.plot, (file, png) => fsCall(join(config.out, file), () => writeFileSync(outputs.path(file), png)), config.plotFont);
   const files = [CSV_FILE, ...PLOT_FILES, ANOMALIES_FILE, INCIDENTS_FILE, ...(config.ecs ? [ECS_FILE] : []), ...(config.model ? [] : [MODEL_FILE]), RUN_FILE];
-  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, heldBack: { flagged: holdBack.stats.flagged, overflow: holdBack.stats.overflow }, capture, stopped, partial, warnings, reading, exitStatus, files };
+  const result: AnalyzeResult = { out: config.out, modelId, baselineFlows, flows, anomalies, bySeverity, mostAnomalous: top.lowestFirst(), incidents, incidentCount, duplicates, packets, decoded, drops, flowEvictions, sourceEvictions, incidentEvictions: tracker.evictions, heldBack: { flagged: holdBack.stats.flagged, overflow: holdBack.stats.overflow }, capture, stopped, partial, warnings, reading, exitStatus, files };
   fsCall(join(config.out, RUN_FILE), () => writeFileSync(outputs.path(RUN_FILE), JSON.stringify(runRecord(config, result), null, 2) + '\n'));
   outputs.commit();
   return result;
@@ -357,10 +373,11 @@ function runRecord(config: AnalyzeConfig, r: AnalyzeResult): Record<string, unkn
     source_evictions: r.sourceEvictions,
     held_back_flagged: r.heldBack.flagged,
     held_back_overflow: r.heldBack.overflow,
+    incident_evictions: r.incidentEvictions,
     ...(r.capture ? { capture_dropped: r.capture.dropped, capture_loss_pct: r.capture.lossPct, capture_loss_flows: r.capture.lossFlows } : {}),
     flows: r.flows,
     anomalies: r.anomalies,
-    incidents: r.incidents.length,
+    incidents: r.incidentCount,
     repeated_flow_ids: r.duplicates,
     stopped: r.stopped,
     partial: r.partial,
@@ -434,8 +451,8 @@ export function summary(r: AnalyzeResult): string {
       (bySeverity.length ? ` — ${bySeverity.map(([s, n]) => `${s} ${n}`).join(', ')}` : '') +
       (r.duplicates ? `; ${r.duplicates} repeated flow ids written once` : '') +
       (r.heldBack.flagged ? `; ${r.heldBack.flagged} of them held back and flagged when their source's behaviour showed later` : ''),
-    `${r.incidents.length} incident(s)` + (r.incidents.length ? ':' : ''),
-    ...r.incidents.slice(0, 10).map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
+    `${r.incidentCount} incident(s)` + (r.incidentCount ? ':' : ''),
+    ...r.incidents.map((i) => `  ${i.severity.padEnd(8)} ${i.source_count > 1 ? `${i.source_count} sources` : i.src_ip} ${i.behaviour}: ${i.flows} flows, ${i.victim_count} victim(s), ${((i.ts_end - i.ts_start) / 1e6).toFixed(0)} s — ${i.top_reasons[0] ?? ''}`),
     ...(top.length ? ['most anomalous:'] : []),
     ...top.map(
       (a) =>
@@ -445,6 +462,7 @@ export function summary(r: AnalyzeResult): string {
     ...r.reading,
     ...(r.flowEvictions ? [`${r.flowEvictions} flows exported early: --max-flows-open were open`] : []),
     ...(r.sourceEvictions ? [`${r.sourceEvictions} active sources dropped from behaviour tracking (--max-sources reached: a flood of new sources?); their context restarts`] : []),
+    ...(r.incidentEvictions ? [`${r.incidentEvictions} incidents closed early: --max-open-incidents were open`] : []),
     ...r.warnings.map((w) => `warning: ${w}`),
     ...(r.partial ? [`PARTIAL RESULT (${r.stopped}): the outputs hold only what was read before it stopped`] : []),
     `wrote ${r.files.map((f) => join(r.out, f)).join(', ')}`,

@@ -3,7 +3,10 @@
 # simulator's captures and truth files, and `nids analyze`'s CSV, anomalies.jsonl and
 # incidents.jsonl on the demo's captures and on each simulated scenario. For changes that
 # must not change results (speed work). Usage: scripts/compare-outputs.sh [base-ref]
-# (default: the merge base with main). Exit 0 when everything is identical.
+# (default: the merge base with main). Exit 0 when everything is identical. Settings in the
+# environment reach both trees' runs: `NIDS_THREADS=2 scripts/compare-outputs.sh` compares
+# the base on one thread with this checkout reading on two (a base without the setting
+# ignores it).
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 base="${1:-$(git -C "$here" merge-base HEAD main)}"
@@ -42,8 +45,8 @@ for s in "${scenarios[@]}"; do
   for f in baseline.pcap input.pcap input.pcap.truth.jsonl analyze/five_tuple_with_anomaly.csv analyze/anomalies.jsonl analyze/incidents.jsonl; do
     a="$work/out-base/$name/$f"
     b="$work/out-new/$name/$f"
-    # The wall-clock times of scoring are the only fields that may differ.
-    if cmp -s <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g' "$a") <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g' "$b"); then
+    # The wall-clock times of scoring and of incident reports are the only fields that may differ.
+    if cmp -s <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g; s/"reported_at":[0-9]*//g' "$a") <(LC_ALL=C sed 's/"scored_at":[0-9]*//g; s/"detected_at":[0-9]*//g; s/"reported_at":[0-9]*//g' "$b"); then
       echo "same      $name/$f ($(wc -c <"$b") bytes)"
     else
       echo "DIFFERENT $name/$f"

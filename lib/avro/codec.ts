@@ -52,38 +52,80 @@ export class AvroCodec<T> {
     return new AvroCodec<T>(registry, id, subject, name);
   }
 
+  // Encoding writes into one scratch buffer that grows to the largest record seen, then copies
+  // the record out once (avsc's toBuffer would copy twice, and we would copy again to frame it).
+  private scratch = Buffer.allocUnsafe(4096);
+
   encode(value: T): Buffer {
-    const body = this.type.toBuffer(value);
-    const out = Buffer.allocUnsafe(HEADER + body.length);
+    let end = this.type.encode(value, this.scratch, HEADER);
+    if (end < 0) {
+      this.scratch = Buffer.allocUnsafe(Math.max(this.scratch.length * 2, HEADER - end));
+      end = this.type.encode(value, this.scratch, HEADER);
+    }
+    const out = Buffer.allocUnsafe(end);
+    this.scratch.copy(out, 0, 0, end);
     out[0] = MAGIC;
     out.writeUInt32BE(this.schemaId, 1);
-    body.copy(out, HEADER);
     return out;
   }
 
+  /** Decodes one record value; throws a DecodeError when it cannot. */
   async decode(buf: Buffer | null): Promise<T> {
-    if (!buf || buf.length < HEADER) throw new DecodeError(`value too short for the Confluent wire format (${buf?.length ?? 0} bytes)`);
-    if (buf[0] !== MAGIC) throw new DecodeError(`unknown magic byte ${buf[0]} (expected 0: Confluent wire format)`);
-    const id = buf.readUInt32BE(1);
-    let reader = this.readers.get(id);
-    if (reader === undefined) {
-      let writer: avro.Type;
-      try {
-        writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
-      } catch (err) {
-        throw new DecodeError(`schema id ${id} not found in the registry: ${(err as Error).message}`);
+    const [value] = await this.decodeAll([buf]);
+    if (value instanceof DecodeError) throw value;
+    return value as T;
+  }
+
+  /**
+   * Decodes a batch of record values in order, each to its value or the DecodeError that says
+   * why it does not decode. The registry is asked only for a writer schema id not seen before
+   * (once per id), so a batch of known ids decodes without awaiting anything per record.
+   */
+  async decodeAll(bufs: readonly (Buffer | null)[]): Promise<Array<T | DecodeError>> {
+    const out = new Array<T | DecodeError>(bufs.length);
+    for (let i = 0; i < bufs.length; i++) {
+      const buf = bufs[i] ?? null;
+      if (!buf || buf.length < HEADER) {
+        out[i] = new DecodeError(`value too short for the Confluent wire format (${buf?.length ?? 0} bytes)`);
+        continue;
+      }
+      if (buf[0] !== MAGIC) {
+        out[i] = new DecodeError(`unknown magic byte ${buf[0]} (expected 0: Confluent wire format)`);
+        continue;
+      }
+      const id = buf.readUInt32BE(1);
+      let reader = this.readers.get(id);
+      if (reader === undefined) {
+        const resolved = await this.readerFor(id);
+        if (resolved instanceof DecodeError) {
+          out[i] = resolved;
+          continue;
+        }
+        reader = resolved;
       }
       try {
-        reader = this.type.createResolver(writer);
+        out[i] = this.type.fromBuffer(buf.subarray(HEADER), reader ?? undefined) as T;
       } catch (err) {
-        throw new DecodeError(`writer schema id ${id} cannot be read as ${this.subject}: ${(err as Error).message}`);
+        out[i] = new DecodeError(`Avro body does not decode with schema id ${id}: ${(err as Error).message}`);
       }
-      this.readers.set(id, reader);
+    }
+    return out;
+  }
+
+  /** The resolver from writer schema `id` to ours, fetched once and kept; a DecodeError if there is none. */
+  private async readerFor(id: number): Promise<Resolver | null | DecodeError> {
+    let writer: avro.Type;
+    try {
+      writer = (await this.registry.getSchema(id)) as unknown as avro.Type;
+    } catch (err) {
+      return new DecodeError(`schema id ${id} not found in the registry: ${(err as Error).message}`);
     }
     try {
-      return this.type.fromBuffer(buf.subarray(HEADER), reader ?? undefined) as T;
+      const reader = this.type.createResolver(writer);
+      this.readers.set(id, reader);
+      return reader;
     } catch (err) {
-      throw new DecodeError(`Avro body does not decode with schema id ${id}: ${(err as Error).message}`);
+      return new DecodeError(`writer schema id ${id} cannot be read as ${this.subject}: ${(err as Error).message}`);
     }
   }
 }

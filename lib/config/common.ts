@@ -8,6 +8,33 @@ export const kafkaSettings = {
   registry: str({ flag: 'registry', env: 'SCHEMA_REGISTRY_URL', default: 'http://127.0.0.1:18081', metavar: 'url', help: 'Confluent-compatible schema registry URL (nids registry, Confluent, Karapace, Apicurio ccompat; a path prefix is fine).' }),
 };
 
+/**
+ * How the services' producers send. Compression is off by default: on the local stack and a
+ * LAN the brokers are not bandwidth-bound, and gzip (the only codec kafkajs ships without
+ * native add-ons) cost the sensor 8 % of its CPU in the pipeline bench (bench/RESULTS.md).
+ */
+export const producerSettings = {
+  compression: oneOf(['none', 'gzip'] as const, { flag: 'kafka-compression', env: 'NIDS_KAFKA_COMPRESSION', default: 'none', help: 'Codec of produced record batches (gzip: less network and disk, more CPU).' }),
+  // A broker refuses a record batch above its message.max.bytes (1 MiB by default), and
+  // kafkajs does not split one: a stage's outputs are sent in requests of at most this much.
+  produceMaxBytes: num({ flag: 'produce-max-bytes', env: 'NIDS_KAFKA_PRODUCE_MAX_BYTES', default: 900_000, integer: true, min: 1024, help: "Most record bytes per produce request (below the brokers' message.max.bytes)." }),
+};
+
+/**
+ * How the scorer and the sink fetch. The broker answers a fetch as soon as `fetchMinBytes`
+ * are there or `fetchMaxWaitMs` passed, so with 1 byte a record is handed over as soon as it
+ * lands (latency) and a busy topic still comes back in large batches (throughput);
+ * `fetchMaxWaitMs` only bounds how long an idle fetch is parked at the broker. Partitions
+ * are handled concurrently (each batch still commits its own offsets after its outputs are
+ * acknowledged), so one partition's produce round trip does not hold up the others.
+ */
+export const consumerSettings = {
+  fetchMaxWaitMs: num({ flag: 'fetch-max-wait-ms', env: 'NIDS_KAFKA_FETCH_MAX_WAIT_MS', default: 100, integer: true, min: 0, help: 'Longest a fetch waits at the broker for fetch-min-bytes.' }),
+  fetchMinBytes: num({ flag: 'fetch-min-bytes', env: 'NIDS_KAFKA_FETCH_MIN_BYTES', default: 1, integer: true, min: 1, help: 'Bytes a fetch waits for (up to fetch-max-wait-ms) before the broker answers.' }),
+  fetchMaxBytesPerPartition: num({ flag: 'fetch-max-partition-bytes', env: 'NIDS_KAFKA_FETCH_MAX_PARTITION_BYTES', default: 4 * 1024 * 1024, integer: true, min: 1024, help: 'Most bytes of one partition per fetch: bounds a batch (and its memory).' }),
+  partitionsConcurrently: num({ flag: 'partitions-concurrently', env: 'NIDS_KAFKA_PARTITIONS_CONCURRENTLY', default: 6, integer: true, min: 1, help: 'Partition batches handled at once by this consumer.' }),
+};
+
 export const topicSettings = {
   flowsTopic: str({ flag: 'flows-topic', env: 'NIDS_TOPIC_FLOWS', default: 'nids.flows.v1', help: 'Topic of Flow records.' }),
   scoredTopic: str({ flag: 'scored-topic', env: 'NIDS_TOPIC_SCORED', default: 'nids.scored.v1', help: 'Topic of ScoredFlow records.' }),

@@ -12,6 +12,7 @@ export const flowSettings = {
   maxFlows: num({ flag: 'max-flows-open', env: 'NIDS_MAX_FLOWS_OPEN', default: 1_000_000, integer: true, min: 1, help: 'Open flows at most; beyond it the oldest is evicted (counted).' }),
   maxSources: num({ flag: 'max-sources', env: 'NIDS_MAX_SOURCES', default: 65_536, integer: true, min: 1, help: 'Source hosts whose behaviour (ctx_* and host statistics) is tracked at most; beyond it the least recently active is dropped (counted). A flood of spoofed sources stays within it.' }),
   contextWindowS: num({ flag: 'context-window', env: 'NIDS_CONTEXT_WINDOW_S', default: 60, min: 1, help: 'Sliding window of the per-source behavioral context.' }),
+  threads: num({ flag: 'threads', env: 'NIDS_THREADS', default: 1, integer: true, min: 1, max: 2, help: 'Threads reading a capture file: 1, or 2 (one reads, decodes and keeps the flow table, the other builds the flow records; the same flows in the same order). A live capture has its own capture thread.' }),
   replaySpeed: num({ flag: 'replay-speed', env: 'NIDS_REPLAY_SPEED', default: 0, min: 0, help: 'pcap pacing: 0 as fast as possible, N = real time x N.' }),
 };
 export type FlowSettings = ConfigOf<typeof flowSettings>;
@@ -80,9 +81,23 @@ export const dashboardSettings = {
 };
 export type DashboardSettings = ConfigOf<typeof dashboardSettings>;
 
+/**
+ * The memory bounds of incident tracking (the scorer and the embedded mode): an open
+ * incident holds at most 2 x incident-exact-hosts host names plus two 16 KiB sketches
+ * (about 1.5 MB at the default, a few hundred bytes for a typical incident), and at most
+ * max-open-incidents are open.
+ */
+export const incidentCapSettings = {
+  incidentExactHosts: num({ flag: 'incident-exact-hosts', env: 'NIDS_INCIDENT_EXACT_HOSTS', default: 10_000, integer: true, min: 20, help: 'Distinct sources and victims an incident counts exactly; beyond it they are estimated (HyperLogLog, about 1 %) in fixed memory, so a flood of spoofed sources does not grow it.' }),
+  maxOpenIncidents: num({ flag: 'max-open-incidents', env: 'NIDS_MAX_OPEN_INCIDENTS', default: 100_000, integer: true, min: 1, help: 'Open incidents at most; beyond it the least recently joined is closed early (counted as an incident eviction).' }),
+};
+export type IncidentCaps = ConfigOf<typeof incidentCapSettings>;
+export const INCIDENT_CAP_DEFAULTS: IncidentCaps = defaultsOf(incidentCapSettings);
+
 /** Incident reports of the scorer (lib/pipeline/incidents.ts). */
 export const incidentSettings = {
   incidentUpdateS: num({ flag: 'incident-update', env: 'NIDS_INCIDENT_UPDATE_S', default: 10, min: 0, help: 'Seconds between reports of an open incident that grew (0 = report every change); it is also reported when it opens and when it closes.' }),
+  ...incidentCapSettings,
 };
 
 /** SIEM-shaped files of the sink and the embedded mode (lib/siem/ecs.ts). */

@@ -1,6 +1,7 @@
 // Featurizer + Isolation Forest + explanations + serialization: the unit that is trained
 // on a baseline, travels through the model store, and scores flows in every mode.
 import { createHash } from 'node:crypto';
+import { ReasonMemo } from './reason-memo.ts';
 import type { Flow } from '../flow/record.ts';
 import { Featurizer, type FeaturizerName, type FitState } from '../features/index.ts';
 import { TRAINING_DEFAULTS } from '../config/stages.ts';
@@ -69,7 +70,14 @@ export class Detector {
   private importance: Float64Array;
   private readonly rawScratch: Float64Array;
   private readonly picked = new Int32Array(TOP_REASONS);
+  /** What `picked` was picked for: the featurized row, the out-of-range feature, how many (0: nothing yet). */
+  private readonly pickedRow: Float64Array;
+  private pickedOutOfRange = -1;
+  private pickedCount = 0;
   private readonly excess: Excess = { feature: -1, excess: 0 };
+  /** A feature's reason against its baseline p99, and (below) beyond its baseline range. */
+  private readonly p99Reasons: ReasonMemo;
+  private readonly rangeReasons: ReasonMemo;
 
   private constructor(
     private readonly featurizer: Featurizer,
@@ -81,7 +89,10 @@ export class Detector {
     private readonly conversations: KnownConversations | null,
   ) {
     this.importance = new Float64Array(forest.nFeatures);
+    this.pickedRow = new Float64Array(forest.nFeatures);
     this.rawScratch = new Float64Array(featurizer.defs.length);
+    this.p99Reasons = new ReasonMemo(featurizer.defs.length);
+    this.rangeReasons = new ReasonMemo(featurizer.defs.length);
   }
 
   static train(flows: readonly Flow[], given: TrainOptions = {}): Detector {
@@ -165,12 +176,39 @@ export class Detector {
 
   /** The feature beyond the baseline range first (when there is one), then those that isolated the flow soonest. */
   private explain(flow: Flow, X: Float64Array, row: number, outOfRangeFeature: number): Reason[] {
-    const imp = this.forest.pathImportance(X, row, this.importance);
-    const d = imp.length;
     const raw = this.rawScratch;
     this.featurizer.raw(flow, raw);
-    // The TOP_REASONS most important features (ties: lower index first) by selection: no
-    // sort of all d features per anomalous flow (a flood makes every flow anomalous).
+    const picked = this.picked;
+    const n = this.samePickAsLast(X, row, outOfRangeFeature) ? this.pickedCount : this.pick(X, row, outOfRangeFeature);
+    const reasons: Reason[] = new Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = picked[k]!;
+      const def = this.featurizer.defs[i]!;
+      const value = raw[i]!;
+      if (i === outOfRangeFeature) {
+        reasons[k] = this.rangeReasons.get(i, value, () => {
+          const below = value < this.baseline.min[i]!;
+          const baseline = below ? this.baseline.min[i]! : this.baseline.max[i]!;
+          return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline ${below ? 'min' : 'max'} = ${fmt(baseline)})` };
+        });
+      } else {
+        reasons[k] = this.p99Reasons.get(i, value, () => {
+          const baseline = this.baseline.p99[i]!;
+          return { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline p99 = ${fmt(baseline)})` };
+        });
+      }
+    }
+    return reasons;
+  }
+
+  /**
+   * The TOP_REASONS most important features (ties: lower index first) into `picked`, by
+   * selection: no sort of all d features per anomalous flow (a flood makes every flow
+   * anomalous). Remembers the row it picked for (samePickAsLast).
+   */
+  private pick(X: Float64Array, row: number, outOfRangeFeature: number): number {
+    const imp = this.forest.pathImportance(X, row, this.importance);
+    const d = imp.length;
     const picked = this.picked;
     let n = 0;
     if (outOfRangeFeature >= 0) picked[n++] = outOfRangeFeature;
@@ -183,21 +221,23 @@ export class Detector {
       }
       picked[n++] = best;
     }
-    const reasons: Reason[] = new Array(n);
-    for (let k = 0; k < n; k++) {
-      const i = picked[k]!;
-      const def = this.featurizer.defs[i]!;
-      const value = raw[i]!;
-      if (i === outOfRangeFeature) {
-        const below = value < this.baseline.min[i]!;
-        const baseline = below ? this.baseline.min[i]! : this.baseline.max[i]!;
-        reasons[k] = { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline ${below ? 'min' : 'max'} = ${fmt(baseline)})` };
-      } else {
-        const baseline = this.baseline.p99[i]!;
-        reasons[k] = { feature: def.name, value, baseline, text: `${def.label} = ${fmt(value)} (baseline p99 = ${fmt(baseline)})` };
-      }
-    }
-    return reasons;
+    this.pickedRow.set(X.subarray(row * d, row * d + d));
+    this.pickedOutOfRange = outOfRangeFeature;
+    this.pickedCount = n;
+    return n;
+  }
+
+  /**
+   * Whether row `row` of X is the row last picked for, feature for feature: the picked
+   * features depend on nothing else, and the flows of a flood or a scan repeat one row, so
+   * the two walks of every tree per anomalous flow are skipped for all but the first.
+   */
+  private samePickAsLast(X: Float64Array, row: number, outOfRangeFeature: number): boolean {
+    if (this.pickedCount === 0 || outOfRangeFeature !== this.pickedOutOfRange) return false;
+    const last = this.pickedRow;
+    const base = row * last.length;
+    for (let i = 0; i < last.length; i++) if (X[base + i] !== last[i]) return false;
+    return true;
   }
 
   serialize(): Uint8Array {

@@ -50,6 +50,11 @@ export class RecencyList<E extends RecencyEntry> {
     return this.head;
   }
 
+  /** The entries, least recent first (do not remove any while iterating). */
+  *values(): IterableIterator<E> {
+    for (let e = this.head; e; e = e.newer as E | null) yield e;
+  }
+
   /** Removes `e` (which must be in the list) and returns it. */
   remove(e: E): E {
     this.byKey.delete(e.key);

@@ -19,16 +19,15 @@
 //                                           new flow with the same orientation
 // Memory: columns start small and double up to maxFlows; at maxFlows a new flow evicts the
 // least recently seen one (counted in `evictions`, exported as 'evicted').
-import { hash } from 'node:crypto';
-import { sha1Hex } from './sha1.ts';
 import type { PacketHandler } from '../pcap/types.ts';
 import type { EndReason, Flow } from './record.ts';
 import { END_REASONS } from './record.ts';
-import { Decoder, DecodeStatus, PacketInfo, TcpFlag, formatAddress, DECODE_STATUS_NAMES } from '../packet/decode.ts';
-import { DnsInfo, dnsName, entropy, parseDns } from '../packet/dns.ts';
-import { communityId } from './community-id.ts';
-import { SourceContext, type ContextValues } from './context.ts';
-import { HostTracker } from './host.ts';
+import { Decoder, DecodeStatus, PacketInfo, TcpFlag, DECODE_STATUS_NAMES } from '../packet/decode.ts';
+import { DnsInfo, dnsName, parseDns } from '../packet/dns.ts';
+import type { SourceContext } from './context.ts';
+import type { HostTracker } from './host.ts';
+import { FlowExporter } from './exporter.ts';
+import * as R from './export-record.ts';
 import { payloadSanity } from './sanity.ts';
 import { FLOW_DEFAULTS } from '../config/stages.ts';
 
@@ -47,7 +46,14 @@ export interface FlowTableOptions {
   contextWindowS?: number;
   /** Source hosts whose context and host statistics are tracked at most. */
   maxSources?: number;
-  onExport: (flow: Flow) => void;
+  /** Each ended flow, built by the table's own exporter (context and host statistics included). */
+  onExport?: (flow: Flow) => void;
+  /**
+   * Instead of onExport: each ended flow as a row (export-record.ts, valid only during the
+   * call) and its DNS name, for an exporter elsewhere (lib/flowthread/). ctx_* and host
+   * statistics are then that exporter's work.
+   */
+  onRecord?: (row: Float64Array, dnsName: string | null) => void;
 }
 
 export interface FlowTableStats {
@@ -126,9 +132,8 @@ function fmix(h: number): number {
 
 export class FlowTable implements PacketHandler {
   readonly decoder = new Decoder();
-  readonly context: SourceContext;
-  /** Per-source behaviour statistics at three time scales (the host tier's input). */
-  readonly hostTracker: HostTracker;
+  /** Builds the Flow of each ended flow (unused with onRecord). */
+  readonly exporter: FlowExporter;
   // Counters, plain numbers for a metrics module to read.
   /** Packets handed to the table, decodable or not. */
   packets = 0;
@@ -146,7 +151,10 @@ export class FlowTable implements PacketHandler {
   private readonly dstW: Uint32Array;
   private readonly dns = new DnsInfo();
   private readonly dnsState = new Map<number, DnsState>();
-  private readonly ctxOut: ContextValues = { observedS: 0, distinctDstPorts: 0, distinctDstHosts: 0, synOnlyShare: 0, flowsPerSecond: 0 };
+  /** The row of the flow being exported, reused. */
+  private readonly row = new Float64Array(R.RECORD_SLOTS);
+  private readonly rowAddrW = new Uint32Array(this.row.buffer, 0, R.ADDR_SLOTS * 2);
+  private readonly onRecord: (row: Float64Array, dnsName: string | null) => void;
   private readonly timeoutUs = new Float64Array(CLASSES);
   private readonly activeUs: number;
   private readonly maxFlows: number;
@@ -194,12 +202,24 @@ export class FlowTable implements PacketHandler {
     this.timeoutUs[C_CLOSED] = (opts.closeLingerS ?? Math.min(5, idle)) * 1e6;
     this.activeUs = (opts.activeTimeoutS ?? FLOW_DEFAULTS.activeTimeoutS) * 1e6;
     this.maxFlows = Math.max(1, Math.floor(opts.maxFlows ?? FLOW_DEFAULTS.maxFlows));
-    const maxSources = opts.maxSources ?? FLOW_DEFAULTS.maxSources;
-    this.context = new SourceContext(opts.contextWindowS ?? FLOW_DEFAULTS.contextWindowS, maxSources);
-    this.hostTracker = new HostTracker(maxSources);
+    this.exporter = new FlowExporter(opts.sensorId, opts.contextWindowS, opts.maxSources);
+    const onExport = opts.onExport;
+    if (opts.onRecord) this.onRecord = opts.onRecord;
+    else if (onExport) this.onRecord = (row, dnsName) => onExport(this.exporter.build(row, dnsName));
+    else throw new Error('FlowTable: onExport or onRecord is needed');
     this.srcW = new Uint32Array(this.info.src.buffer, this.info.src.byteOffset, 4);
     this.dstW = new Uint32Array(this.info.dst.buffer, this.info.dst.byteOffset, 4);
     this.grow(Math.min(this.maxFlows, INITIAL_CAPACITY));
+  }
+
+  /** Per-source behavioral context (the ctx_* fields), kept by the exporter. */
+  get context(): SourceContext {
+    return this.exporter.context;
+  }
+
+  /** Per-source behaviour statistics at three time scales (the host tier's input). */
+  get hostTracker(): HostTracker {
+    return this.exporter.hostTracker;
   }
 
   /** Slots allocated (open flows fit without growing). */
@@ -272,7 +292,7 @@ export class FlowTable implements PacketHandler {
       if (i > 0) decodeErrors[n] = this.decoder.errors[i]!;
     });
     const flowsExported = Object.fromEntries(END_REASONS.map((r, i) => [r, this.exported[i]!])) as Record<EndReason, number>;
-    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions, sourceEvictions: Math.max(this.context.evictions, this.hostTracker.evictions), serviceEvictions: this.hostTracker.serviceEvictions };
+    return { packets: this.packets, bytes: this.bytesSeen, decodeErrors, fragments: this.decoder.fragments, decoded: this.decoder.decoded, unsupportedLinkType: this.decoder.unsupportedLinkType, flowsOpen: this.open, flowsExported, evictions: this.evictions, sourceEvictions: this.exporter.sourceEvictions, serviceEvictions: this.exporter.serviceEvictions };
   }
 
   private sweep(): void {
@@ -532,84 +552,45 @@ export class FlowTable implements PacketHandler {
     this.freeHead = s;
     this.open--;
     this.exported[REASON[reason]]!++;
-    const flow = this.toFlow(s, reason);
+    this.writeRow(s, reason);
+    const dns = this.dnsState.get(s);
     this.dnsState.delete(s);
-    this.opts.onExport(flow);
+    this.onRecord(this.row, dns?.name ?? null);
   }
 
-  private toFlow(s: number, reason: EndReason): Flow {
-    const v = this.ipVer[s]!;
-    const bytes8 = new Uint8Array(this.addrW.buffer, s * 32, 32);
-    const n = v === 4 ? 4 : 16;
-    const a = bytes8.subarray(0, n);
-    const b = bytes8.subarray(16, 16 + n);
-    const proto = this.proto[s]!;
-    const sport = this.ports[2 * s]!;
-    const dport = this.ports[2 * s + 1]!;
-    const srcIp = formatAddress(a, v);
-    const dstIp = formatAddress(b, v);
-    const cid = communityId(a, b, proto, sport, dport);
-    const o = s * FLAG_COUNTERS;
-    const pf = this.pkts[2 * s]!;
-    const pr = this.pkts[2 * s + 1]!;
-    const packets = pf + pr;
+  /** The slot's state into `row` (layout: export-record.ts). */
+  private writeRow(s: number, reason: EndReason): void {
+    const r = this.row;
+    const addr = this.addrW;
+    const rowAddrW = this.rowAddrW;
+    for (let i = 0; i < 8; i++) rowAddrW[i] = addr[s * 8 + i]!;
     const st = this.state[s]!;
-    const tsStart = this.tsFirst[s]!;
-    const synOnly = proto === 6 && (st & ST_SYN) !== 0 && (st & ST_SYNACK) === 0;
-    this.context.observe(srcIp, dstIp, (proto << 16) | dport, synOnly, tsStart, this.ctxOut);
+    const proto = this.proto[s]!;
+    r[R.R_IP_VERSION] = this.ipVer[s]!;
+    r[R.R_PROTOCOL] = proto;
+    r[R.R_SRC_PORT] = this.ports[2 * s]!;
+    r[R.R_DST_PORT] = this.ports[2 * s + 1]!;
+    r[R.R_TS_FIRST] = this.tsFirst[s]!;
+    r[R.R_TS_LAST] = this.tsLast[s]!;
+    r[R.R_PKTS_FWD] = this.pkts[2 * s]!;
+    r[R.R_PKTS_REV] = this.pkts[2 * s + 1]!;
+    r[R.R_BYTES_FWD] = this.bytes[2 * s]!;
+    r[R.R_BYTES_REV] = this.bytes[2 * s + 1]!;
+    r[R.R_PAYLOAD_FWD] = this.payload[2 * s]!;
+    r[R.R_PAYLOAD_REV] = this.payload[2 * s + 1]!;
+    for (let i = 0; i < FLAG_COUNTERS; i++) r[R.R_FLAGS + i] = this.flags[s * FLAG_COUNTERS + i]!;
+    r[R.R_HANDSHAKE] = st & ST_HANDSHAKE ? 1 : 0;
+    r[R.R_SYN_ONLY] = proto === 6 && (st & ST_SYN) !== 0 && (st & ST_SYNACK) === 0 ? 1 : 0;
+    r[R.R_SIZE_MIN] = this.sizeMin[s]!;
+    r[R.R_SIZE_MAX] = this.sizeMax[s]!;
+    r[R.R_IAT_MEAN] = this.iatMean[s]!;
+    r[R.R_IAT_M2] = this.iatM2[s]!;
+    r[R.R_SANITY] = this.sanity[s]!;
+    r[R.R_REASON] = REASON[reason];
     const dns = this.dnsState.get(s);
-    const name = dns?.name ?? null;
-    const flow: Flow = {
-      sensor_id: this.opts.sensorId,
-      flow_id: flowId(this.opts.sensorId, cid, tsStart),
-      community_id: cid,
-      ts_start: tsStart,
-      ts_end: this.tsLast[s]!,
-      ip_version: v,
-      src_ip: srcIp,
-      dst_ip: dstIp,
-      src_port: sport,
-      dst_port: dport,
-      protocol: proto,
-      packets_fwd: pf,
-      packets_rev: pr,
-      bytes_fwd: this.bytes[2 * s]!,
-      bytes_rev: this.bytes[2 * s + 1]!,
-      payload_bytes_fwd: this.payload[2 * s]!,
-      payload_bytes_rev: this.payload[2 * s + 1]!,
-      syn_count: this.flags[o]!,
-      synack_count: this.flags[o + 1]!,
-      fin_count: this.flags[o + 2]!,
-      rst_count: this.flags[o + 3]!,
-      psh_count: this.flags[o + 4]!,
-      urg_count: this.flags[o + 5]!,
-      odd_flags_count: this.flags[o + 6]!,
-      handshake_complete: (st & ST_HANDSHAKE) !== 0,
-      pkt_size_min: packets > 0 ? this.sizeMin[s]! : 0,
-      pkt_size_max: this.sizeMax[s]!,
-      pkt_size_mean: packets > 0 ? (this.bytes[2 * s]! + this.bytes[2 * s + 1]!) / packets : 0,
-      iat_mean_us: packets > 1 ? this.iatMean[s]! : 0,
-      // Population standard deviation of the packets - 1 gaps.
-      iat_std_us: packets > 2 ? Math.sqrt(this.iatM2[s]! / (packets - 1)) : 0,
-      end_reason: reason,
-      ctx_window_s: this.context.windowS,
-      ctx_observed_s: this.ctxOut.observedS,
-      ctx_src_distinct_dst_ports: this.ctxOut.distinctDstPorts,
-      ctx_src_distinct_dst_hosts: this.ctxOut.distinctDstHosts,
-      ctx_src_syn_only_share: this.ctxOut.synOnlyShare,
-      ctx_src_flows_per_s: this.ctxOut.flowsPerSecond,
-      dns_qname: name,
-      dns_qname_len: name && name !== '.' ? name.length : 0,
-      dns_label_count: name && name !== '.' ? name.split('.').length : 0,
-      dns_qname_entropy: name && name !== '.' ? entropy(name) : 0,
-      dns_qtype: dns ? dns.qtype : -1,
-      dns_rcode: dns ? dns.rcode : -1,
-      payload_sanity: this.sanity[s]!,
-      capture_loss: false,
-      host: null,
-    };
-    flow.host = this.hostTracker.observe(flow);
-    return flow;
+    r[R.R_DNS] = dns ? 1 : 0;
+    r[R.R_DNS_QTYPE] = dns ? dns.qtype : -1;
+    r[R.R_DNS_RCODE] = dns ? dns.rcode : -1;
   }
 
   /** Reallocates every column for `n` slots and rebuilds the index (load factor <= 1/2). */
@@ -655,25 +636,4 @@ export class FlowTable implements PacketHandler {
   }
 }
 
-/**
- * Deterministic: the same sensor, conversation and start time give the same id (64 bits,
- * hex): the first 8 bytes of SHA-1 over the sensor's own 8-byte key, the Community ID text
- * (28 characters after "1:") and the start time, one SHA-1 block.
- */
-export function flowId(sensorId: string, communityId: string, tsStart: number): string {
-  if (sensorId !== keyedSensor) {
-    SENSOR_KEY.set(hash('sha1', sensorId, 'buffer').subarray(0, 8));
-    keyedSensor = sensorId;
-  }
-  const m = FLOW_ID_SCRATCH;
-  m.set(SENSOR_KEY, 0);
-  const n = Math.min(communityId.length, 38);
-  for (let i = 0; i < n; i++) m[8 + i] = communityId.charCodeAt(i) & 0xff;
-  FLOW_ID_VIEW.setFloat64(8 + n, tsStart);
-  return sha1Hex(m, 16 + n, 8);
-}
-
-const SENSOR_KEY = new Uint8Array(8);
-let keyedSensor: string | null = null;
-const FLOW_ID_SCRATCH = new Uint8Array(64);
-const FLOW_ID_VIEW = new DataView(FLOW_ID_SCRATCH.buffer);
+export { flowId } from './flow-id.ts';

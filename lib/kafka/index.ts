@@ -15,6 +15,8 @@ import {
 } from 'kafkajs';
 import type { Logger } from '../log/index.ts';
 import { DecodeError } from '../avro/codec.ts';
+import type { ConfigOf } from '../config/index.ts';
+import type { consumerSettings, producerSettings } from '../config/common.ts';
 
 export type { Consumer, KafkaMessage, Producer };
 
@@ -34,8 +36,8 @@ export function createKafka(brokers: string[], clientId: string, log: Logger): K
 }
 
 /**
- * Idempotent (no duplicates from producer retries), acks=all, gzip (the only codec kafkajs
- * ships without native add-ons). One request in flight keeps ordering per partition.
+ * Idempotent (no duplicates from producer retries), acks=all. One request in flight keeps
+ * ordering per partition. The codec is chosen per send (producerSettings).
  */
 export async function createProducer(kafka: Kafka): Promise<Producer> {
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -43,7 +45,23 @@ export async function createProducer(kafka: Kafka): Promise<Producer> {
   return producer;
 }
 
-export const COMPRESSION = CompressionTypes.GZIP;
+export type ProducerTuning = ConfigOf<typeof producerSettings>;
+export type ConsumerTuning = ConfigOf<typeof consumerSettings>;
+
+/** kafkajs's code of a producerSettings codec. */
+export const compressionOf = (tuning: ProducerTuning): CompressionTypes =>
+  tuning.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+
+/** A group member of a stage (scorer, sink) that fetches as consumerSettings say. */
+export function createConsumer(kafka: Kafka, groupId: string, tuning: ConsumerTuning): Consumer {
+  return kafka.consumer({
+    groupId,
+    maxWaitTimeInMs: tuning.fetchMaxWaitMs,
+    minBytes: tuning.fetchMinBytes,
+    maxBytesPerPartition: tuning.fetchMaxBytesPerPartition,
+    maxBytes: tuning.fetchMaxBytesPerPartition * tuning.partitionsConcurrently,
+  });
+}
 
 export interface OutMessage {
   key: string | Buffer | null;
@@ -51,11 +69,41 @@ export interface OutMessage {
   headers?: IHeaders;
 }
 
-/** Sends to several topics in one request and resolves once the broker acknowledged all. */
-export async function sendAll(producer: Producer, byTopic: Map<string, OutMessage[]>): Promise<void> {
-  const topicMessages = [...byTopic].filter(([, m]) => m.length > 0).map(([topic, messages]) => ({ topic, messages }));
-  if (topicMessages.length === 0) return;
-  await producer.sendBatch({ topicMessages, acks: -1, compression: COMPRESSION });
+/** Bytes a record takes in a batch, near enough: key, value, headers and ~70 bytes of framing. */
+function recordBytes(m: OutMessage): number {
+  let n = 70 + m.value.length + (m.key?.length ?? 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? v.length : 0);
+  return n;
+}
+
+/**
+ * Sends to several topics, in as few requests as tuning.produceMaxBytes allows, and resolves
+ * once the brokers acknowledged all. The requests are queued at once: the producer keeps
+ * them in order (one in flight per broker), so no round trip waits on our side.
+ */
+export async function sendAll(producer: Producer, byTopic: Map<string, OutMessage[]>, tuning: ProducerTuning): Promise<void> {
+  const requests: { topic: string; messages: OutMessage[] }[][] = [];
+  let request: { topic: string; messages: OutMessage[] }[] = [];
+  let bytes = 0;
+  for (const [topic, messages] of byTopic) {
+    let run: OutMessage[] = [];
+    for (const m of messages) {
+      const size = recordBytes(m);
+      if (bytes + size > tuning.produceMaxBytes && bytes > 0) {
+        if (run.length > 0) request.push({ topic, messages: run });
+        requests.push(request);
+        request = [];
+        run = [];
+        bytes = 0;
+      }
+      run.push(m);
+      bytes += size;
+    }
+    if (run.length > 0) request.push({ topic, messages: run });
+  }
+  if (request.length > 0) requests.push(request);
+  const compression = compressionOf(tuning);
+  await Promise.all(requests.map((topicMessages) => producer.sendBatch({ topicMessages, acks: -1, compression })));
 }
 
 /** A record that could not be decoded goes to the DLQ as it came, with the reason in headers. */
@@ -91,10 +139,12 @@ export interface BatchContext {
 export async function runBatches(
   consumer: Consumer,
   handle: (messages: KafkaMessage[], ctx: BatchContext) => Promise<void>,
+  partitionsConcurrently = 1,
 ): Promise<void> {
   await consumer.run({
     eachBatchAutoResolve: false,
     autoCommit: true,
+    partitionsConsumedConcurrently: partitionsConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       if (!isRunning() || isStale() || batch.messages.length === 0) return;
       const lag = Math.max(0, Number(BigInt(batch.highWatermark) - BigInt(batch.lastOffset()) - 1n));
@@ -108,14 +158,15 @@ export async function runBatches(
 
 /** What a stage's consume loop needs besides the consumer and the producer. */
 export interface StageOptions<T> {
-  /** Decodes a record value of `topic`; throws the codec's DecodeError for a record to dead-letter. */
-  decode: (value: Buffer | null, topic: string) => Promise<T>;
+  /** Decodes a batch of `topic`'s record values in order: each to its value or the DecodeError that dead-letters it. */
+  decode: (values: (Buffer | null)[], topic: string) => Promise<Array<T | DecodeError>>;
   dlqTopic: string;
   log: Logger;
   /** Counts dead letters (a Prometheus counter). */
   deadLetters?: { inc(n: number): void };
   /** Times each batch, decode to acknowledgement (a Prometheus histogram). */
   batchSeconds?: { startTimer(): () => unknown };
+  tuning: ProducerTuning & ConsumerTuning;
 }
 
 /**
@@ -133,25 +184,23 @@ export async function runStage<T>(
 ): Promise<void> {
   await runBatches(consumer, async (messages, ctx) => {
     const endTimer = opts.batchSeconds?.startTimer();
+    const decoded = await opts.decode(messages.map((m) => m.value), ctx.topic);
     const values: T[] = [];
     const dead: OutMessage[] = [];
-    for (const m of messages) {
-      try {
-        values.push(await opts.decode(m.value, ctx.topic));
-      } catch (err) {
-        if (!(err instanceof DecodeError)) throw err;
-        dead.push(toDeadLetter(ctx.topic, ctx.partition, m, err.message));
-      }
+    for (let i = 0; i < decoded.length; i++) {
+      const v = decoded[i]!;
+      if (v instanceof DecodeError) dead.push(toDeadLetter(ctx.topic, ctx.partition, messages[i]!, v.message));
+      else values.push(v);
     }
     const out = await handle(values, ctx);
     if (dead.length > 0) out.set(opts.dlqTopic, [...(out.get(opts.dlqTopic) ?? []), ...dead]);
-    await sendAll(producer, out);
+    await sendAll(producer, out, opts.tuning);
     if (dead.length > 0) {
       opts.deadLetters?.inc(dead.length);
       opts.log.warn({ count: dead.length, reason: dead[0]!.headers!['nids-error'] }, 'undecodable records sent to the DLQ');
     }
     endTimer?.();
-  });
+  }, opts.tuning.partitionsConcurrently);
 }
 
 /** Which of `topics` exist on the brokers. */

@@ -1,7 +1,7 @@
 // What the sink's idempotent files (the CSV, the JSON-lines outputs) share: a file of
 // complete lines, appended to and synced before a batch is committed. A crash mid-write
 // leaves a torn last line; it is cut off on open, and its record is written again on replay.
-import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
 
 /** The file's complete lines (none when it does not exist), after cutting off a torn last line. */
 export function readCompleteLines(path: string): string[] {
@@ -21,4 +21,34 @@ export function appendLines(fd: number, text: string, sync: boolean): void {
   if (text.length === 0) return;
   writeSync(fd, text);
   if (sync) fsyncSync(fd);
+}
+
+/**
+ * fsync on the thread pool, shared: a caller gets a promise that resolves once everything
+ * written before its call is durable. Callers that arrive while an fsync runs share the one
+ * after it, so the sink's partitions handled at once cost one or two fsyncs, not one each,
+ * and the event loop goes on decoding while the disk works.
+ */
+export class GroupFsync {
+  private running: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+
+  constructor(private readonly fd: number) {}
+
+  sync(): Promise<void> {
+    if (!this.running) {
+      this.running = new Promise<void>((resolve, reject) => fsync(this.fd, (err) => (err ? reject(err) : resolve()))).finally(() => (this.running = null));
+      return this.running;
+    }
+    this.queued ??= this.running.then(
+      () => this.next(),
+      () => this.next(),
+    );
+    return this.queued;
+  }
+
+  private next(): Promise<void> {
+    this.queued = null;
+    return this.sync();
+  }
 }

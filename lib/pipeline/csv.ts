@@ -3,7 +3,8 @@
 // of what was written: on open, its flow_ids are loaded so a replay after a crash
 // (at-least-once delivery) appends nothing twice, and a torn last line is cut off.
 import { closeSync, existsSync, fsyncSync, ftruncateSync, openSync, writeSync } from 'node:fs';
-import { appendLines, readCompleteLines } from './append-file.ts';
+import { GroupFsync, readCompleteLines } from './append-file.ts';
+import { LineWriter } from '../output/line-writer.ts';
 import type { ScoredFlow } from '../avro/records.ts';
 import { formatIsoMicros, parseIsoMicros } from '../time/index.ts';
 import { FlowIdSet } from './flow-id-set.ts';
@@ -57,6 +58,7 @@ export function parseCsvLine(line: string): string[] {
 
 export class CsvWriter {
   private fd: number;
+  private readonly lines: LineWriter;
   private readonly seen = new FlowIdSet();
   /** What the plots draw of every row (bounded); restored from the file on open. */
   readonly plot: PlotData;
@@ -82,6 +84,7 @@ export class CsvWriter {
       ftruncateSync(this.fd, 0);
       writeSync(this.fd, HEADER);
     }
+    this.lines = new LineWriter(this.fd);
   }
 
   private recover(): void {
@@ -106,7 +109,6 @@ export class CsvWriter {
    * `onRow` is called for each flow written (not for a repeated flow id).
    */
   write(batch: readonly ScoredFlow[], onRow?: (s: ScoredFlow) => void): number {
-    let text = '';
     let n = 0;
     for (const s of batch) {
       if (!this.seen.add(s.flow.flow_id)) {
@@ -115,14 +117,26 @@ export class CsvWriter {
       }
       if (s.anomaly === -1) this.anomalyRows++;
       this.plot.add(s.flow.src_ip, s.flow.src_port, s.flow.dst_port, s.flow.ts_start, s.anomaly === -1, s.reasons);
-      text += csvRow(s);
+      this.lines.add(csvRow(s));
       onRow?.(s);
       n++;
     }
-    appendLines(this.fd, text, this.syncEachBatch);
+    if (n > 0) this.lines.flush(this.syncEachBatch);
     this.rowsWritten += n;
     return n;
   }
+
+  /**
+   * Resolves once every row written so far is durable: for a writer made with syncEachBatch
+   * false whose caller commits after several batches at once (the sink, partitions handled
+   * concurrently), one fsync off the event loop covers them all.
+   */
+  sync(): Promise<void> {
+    this.groupFsync ??= new GroupFsync(this.fd);
+    return this.groupFsync.sync();
+  }
+
+  private groupFsync: GroupFsync | null = null;
 
   close(): void {
     if (!this.syncEachBatch) fsyncSync(this.fd);

@@ -11,31 +11,37 @@
 // (which also reports open incidents as they grow, under the same incident_id, so a SIEM
 // hears of a flood while it lasts; docs/reference/incident.md).
 import { severityRank, type Anomaly, type Incident } from '../avro/records.ts';
+import { INCIDENT_CAP_DEFAULTS, type IncidentCaps } from '../config/stages.ts';
+import { RecencyEntry, RecencyList } from '../flow/recency.ts';
+import { DistinctCount } from './distinct-count.ts';
 
 export type { Incident };
 
-export const INCIDENTS_FILE = 'incidents.jsonl';
+import { behaviourOf } from './incident-names.ts';
+
+export { INCIDENTS_FILE, behaviourOf } from './incident-names.ts';
 
 /** Traffic time without an anomaly after which an incident is closed. */
 export const INCIDENT_GAP_US = 120e6;
 const MAX_VICTIMS = 20;
 const TOP = 3;
 
-interface Open {
-  incident: Incident;
-  victims: Set<string>;
-  sources: Set<string>;
-  reasons: Map<string, { n: number; text: string }>;
+/** An open incident, kept least recently joined first (the first closed when too many are open). */
+class Open extends RecencyEntry {
   /** Anomalies joined since the last report. */
-  changed: boolean;
+  changed = true;
   /** reported_at of the last report (-Infinity: never reported). */
-  lastReport: number;
-}
+  lastReport = -Infinity;
+  readonly reasons = new Map<string, { n: number; text: string }>();
 
-export const behaviourOf = (a: Anomaly): string => {
-  const f = a.reasons[0]?.feature ?? 'score';
-  return f.startsWith('host.') ? f.slice(5) : `flow.${f}`;
-};
+  constructor(
+    readonly incident: Incident,
+    readonly victims: DistinctCount,
+    readonly sources: DistinctCount,
+  ) {
+    super();
+  }
+}
 
 /** The latest flow end of a batch: the traffic time IncidentTracker.add takes. */
 export function latestEnd(flows: readonly { ts_end: number }[]): number {
@@ -45,35 +51,48 @@ export function latestEnd(flows: readonly { ts_end: number }[]): number {
 }
 
 export class IncidentTracker {
-  private readonly open = new Map<string, Open>();
+  private readonly open = new RecencyList<Open>();
   private now = 0;
+  /** No open incident ended before this: the quiet ones are looked for only once one can be. */
+  private earliestEnd = Infinity;
+  private evicted = 0;
+
+  constructor(private readonly caps: IncidentCaps = INCIDENT_CAP_DEFAULTS) {}
+
+  /** Incidents closed early because --max-open-incidents were open. */
+  get evictions(): number {
+    return this.evicted;
+  }
 
   /**
    * Adds anomalies; returns the incidents now closed (quiet for INCIDENT_GAP_US of traffic
-   * time), reported at `reportedAt` (epoch microseconds). `trafficNow` is the latest flow
-   * end the caller has seen (normal flows advance traffic time too, so an incident closes
-   * while the network goes on without anomalies).
+   * time, or the least recently joined when more than the cap are open), reported at
+   * `reportedAt` (epoch microseconds). `trafficNow` is the latest flow end the caller has
+   * seen (normal flows advance traffic time too, so an incident closes while the network
+   * goes on without anomalies).
    */
   add(anomalies: readonly Anomaly[], reportedAt: number, trafficNow = 0): Incident[] {
     if (trafficNow > this.now) this.now = trafficNow;
+    const evicted: Incident[] = [];
     for (const a of anomalies) {
       if (a.ts_end > this.now) this.now = a.ts_end;
       const behaviour = behaviourOf(a);
       const key = behaviour.startsWith('flow.') ? `to ${a.dst_ip}|${behaviour}` : behaviour === 'service_flood' ? `to ${a.dst_ip}:${a.dst_port}/${a.protocol}|${behaviour}` : `${a.src_ip}|${behaviour}`;
-      let o = this.open.get(key);
+      let o = this.open.touch(key);
       if (!o) {
-        o = {
-          incident: {
+        if (this.open.size >= this.caps.maxOpenIncidents) {
+          this.evicted++;
+          evicted.push(snapshot(this.open.remove(this.open.leastRecent!), 'closed', reportedAt));
+        }
+        o = new Open(
+          {
             incident_id: `${key.replace('|', '/')}/${a.ts_start}`, status: 'open', src_ip: a.src_ip, source_count: 0, behaviour, ts_start: a.ts_start, ts_end: a.ts_end,
             flows: 0, bytes: 0, victim_count: 0, victims: [], top_reasons: [], severity: a.severity, model_id: a.model_id, reported_at: 0,
           },
-          victims: new Set(),
-          sources: new Set(),
-          reasons: new Map(),
-          changed: true,
-          lastReport: -Infinity,
-        };
-        this.open.set(key, o);
+          new DistinctCount(this.caps.incidentExactHosts),
+          new DistinctCount(this.caps.incidentExactHosts),
+        );
+        this.open.add(key, o);
       }
       const inc = o.incident;
       o.changed = true;
@@ -81,6 +100,7 @@ export class IncidentTracker {
       inc.bytes += a.bytes;
       if (a.ts_start < inc.ts_start) inc.ts_start = a.ts_start;
       if (a.ts_end > inc.ts_end) inc.ts_end = a.ts_end;
+      if (inc.ts_end < this.earliestEnd) this.earliestEnd = inc.ts_end;
       if (severityRank(a.severity) > severityRank(inc.severity)) inc.severity = a.severity;
       o.victims.add(a.dst_ip);
       o.sources.add(a.src_ip);
@@ -93,7 +113,11 @@ export class IncidentTracker {
         } else o.reasons.set(r.feature, { n: 1, text: r.text });
       }
     }
-    return this.close((o) => o.incident.ts_end < this.now - INCIDENT_GAP_US, reportedAt);
+    const quietBefore = this.now - INCIDENT_GAP_US;
+    // An incident's end only grows, so none can be quiet while the earliest end is recent:
+    // no walk over every open incident per batch (a flood opens one per source).
+    const quiet = this.earliestEnd < quietBefore ? this.close((o) => o.incident.ts_end < quietBefore, reportedAt) : [];
+    return evicted.length > 0 ? sorted([...evicted, ...quiet]) : quiet;
   }
 
   /**
@@ -129,13 +153,14 @@ export class IncidentTracker {
   }
 
   private close(done: (o: Open) => boolean, reportedAt: number): Incident[] {
-    const out: Incident[] = [];
-    for (const [key, o] of this.open) {
-      if (!done(o)) continue;
-      this.open.delete(key);
-      out.push(snapshot(o, 'closed', reportedAt));
+    const closing: Open[] = [];
+    let earliest = Infinity;
+    for (const o of this.open.values()) {
+      if (done(o)) closing.push(o);
+      else if (o.incident.ts_end < earliest) earliest = o.incident.ts_end;
     }
-    return sorted(out);
+    this.earliestEnd = earliest;
+    return sorted(closing.map((o) => snapshot(this.open.remove(o), 'closed', reportedAt)));
   }
 }
 
@@ -147,7 +172,7 @@ function snapshot(o: Open, status: Incident['status'], reportedAt: number): Inci
     reported_at: reportedAt,
     victim_count: o.victims.size,
     source_count: o.sources.size,
-    victims: [...o.victims].slice(0, MAX_VICTIMS),
+    victims: o.victims.first(MAX_VICTIMS),
     top_reasons: [...o.reasons.values()].sort((a, b) => b.n - a.n).slice(0, TOP).map((r) => r.text),
   };
 }

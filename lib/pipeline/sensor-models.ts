@@ -13,6 +13,9 @@ export const sensorScope = (scope: string, sensorId: string): string => `${scope
 export class SensorModels {
   readonly global: ActiveModelHolder;
   private readonly bySensor = new Map<string, ActiveModelHolder>();
+  /** Sensors whose scope has been looked up; a batch that meets one still being looked up waits for it. */
+  private readonly ready = new Map<string, ActiveModelHolder>();
+  private readonly lookingUp = new Map<string, Promise<ActiveModelHolder>>();
 
   constructor(
     private readonly store: ModelStore,
@@ -36,13 +39,28 @@ export class SensorModels {
   async assign(flows: readonly Flow[]): Promise<Map<ActiveModel, Flow[]>> {
     const out = new Map<ActiveModel, Flow[]>();
     for (const f of flows) {
-      const holder = this.bySensor.get(f.sensor_id) ?? (await this.watch(f.sensor_id));
+      // Batches are scored concurrently (one per partition): each must wait for the same
+      // look-up rather than score a sensor's first flows with the global model meanwhile.
+      const holder = this.ready.get(f.sensor_id) ?? (await this.lookUp(f.sensor_id));
       const model = holder.current ?? this.global.current!;
       let group = out.get(model);
       if (!group) out.set(model, (group = []));
       group.push(f);
     }
     return out;
+  }
+
+  private lookUp(sensorId: string): Promise<ActiveModelHolder> {
+    let pending = this.lookingUp.get(sensorId);
+    if (!pending) {
+      pending = this.watch(sensorId).then((h) => {
+        this.ready.set(sensorId, h);
+        this.lookingUp.delete(sensorId);
+        return h;
+      });
+      this.lookingUp.set(sensorId, pending);
+    }
+    return pending;
   }
 
   private async watch(sensorId: string): Promise<ActiveModelHolder> {

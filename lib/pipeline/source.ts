@@ -3,18 +3,18 @@
 // counters exported as Prometheus metrics.
 import type { FlowSettings, LiveCaptureSettings } from '../config/stages.ts';
 import { flowsFromPcap, type PcapFlowStats } from '../flow/from-pcap.ts';
+import { flowsFromPcapInThread, type FlowStatsSource } from '../flowthread/from-pcap.ts';
 import { LiveFlows } from '../flow/from-live.ts';
 import { DROP_REASONS, lossRate, type LiveCapture, type LiveCaptureOptions, type LiveCaptureStats } from '../capture/live.ts';
 import type { Flow } from '../flow/record.ts';
 import { Counter, Gauge, type Registry } from '../metrics/index.ts';
-import type { FlowTable } from '../flow/table.ts';
 import type { Progress } from '../progress/index.ts';
 
 /** The flow table's settings plus the name written into every flow. */
 export type SourceSettings = FlowSettings & { sensorId: string };
 
 /** The flow table's options from the stage's settings (files and interfaces alike). */
-const tableOptions = (s: Omit<SourceSettings, 'replaySpeed'>) => ({ sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, maxSources: s.maxSources, contextWindowS: s.contextWindowS });
+const tableOptions = (s: Omit<SourceSettings, 'replaySpeed' | 'threads'>) => ({ sensorId: s.sensorId, idleTimeoutS: s.idleTimeoutS, activeTimeoutS: s.activeTimeoutS, maxFlows: s.maxFlows, maxSources: s.maxSources, contextWindowS: s.contextWindowS });
 
 export interface ReadFlowsOptions {
   drain?: () => Promise<void> | undefined;
@@ -30,7 +30,8 @@ export async function readFlows(
   onFlow: (f: Flow) => void,
   opts: ReadFlowsOptions = {},
 ): Promise<PcapFlowStats> {
-  return flowsFromPcap(
+  const read = s.threads > 1 ? flowsFromPcapInThread : flowsFromPcap;
+  return read(
     path,
     tableOptions(s),
     onFlow,
@@ -56,7 +57,7 @@ export function liveCaptureOptions(live: LiveCaptureSettings & { iface: string }
  */
 export function captureFlows(
   live: LiveCaptureSettings & { iface: string },
-  s: Omit<SourceSettings, 'replaySpeed'>,
+  s: Omit<SourceSettings, 'replaySpeed' | 'threads'>,
   registry: Registry | null,
   onFlow: (f: Flow) => void,
 ): LiveFlows {
@@ -148,7 +149,7 @@ export function watchCaptureLoss(
  * The flow table's counters as Prometheus metrics, read at scrape time (the hot path only
  * bumps plain numbers). Gauges, since a scrape reads the table's own running totals.
  */
-function exportTableMetrics(table: FlowTable, registry: Registry): void {
+function exportTableMetrics(table: FlowStatsSource, registry: Registry): void {
   const reg = [registry];
   new Gauge({ name: 'nids_sensor_packets_seen', help: 'Packets read from the source', registers: reg, collect() { this.set(table.stats().packets); } });
   new Gauge({ name: 'nids_sensor_ip_bytes_seen', help: 'IP bytes of decoded packets', registers: reg, collect() { this.set(table.stats().bytes); } });

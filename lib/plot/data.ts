@@ -9,6 +9,8 @@ import type { Severity } from '../avro/records.ts';
 export const MAX_PAIRS = 4000;
 /** Time buckets before the bucket width doubles. */
 const MAX_BUCKETS = 240;
+/** Incidents the timeline shades at most (the first ones; a flood of host incidents would otherwise grow this without bound). */
+const MAX_SHADED_INCIDENTS = 1000;
 /** Anomalous sources tracked (the most anomalous are drawn); beyond it counted only. */
 const MAX_SOURCES = 10_000;
 /** Distinct reasons kept per source. */
@@ -65,7 +67,7 @@ export class PlotData {
   }
 
   addIncidents(incidents: readonly IncidentSpan[]): void {
-    for (const i of incidents) this.incidents.push({ src_ip: i.src_ip, behaviour: i.behaviour, ts_start: i.ts_start, ts_end: i.ts_end, severity: i.severity });
+    for (const i of incidents) if (this.incidents.length < MAX_SHADED_INCIDENTS) this.incidents.push({ src_ip: i.src_ip, behaviour: i.behaviour, ts_start: i.ts_start, ts_end: i.ts_end, severity: i.severity });
   }
 
   private addToBucket(tsUs: number, anomalous: boolean): void {

@@ -3,7 +3,7 @@
 // becomes one `event.kind: alert`. ECS fields where ECS has one, our own figures under
 // `nids.*`. The field-by-field mapping is docs/reference/ecs.md; the sink and `nids
 // analyze --ecs` both write through this module.
-import { behaviourOf } from '../pipeline/incidents.ts';
+import { behaviourOf } from '../pipeline/incident-names.ts';
 import { formatIsoMicros } from '../time/index.ts';
 import type { Anomaly, Incident, Severity } from '../avro/records.ts';
 

@@ -1,12 +1,12 @@
 // The scorer service: one member of a consumer group over the flows topic. Scores each
 // batch with the model in force and produces every flow to the scored topic and the
 // anomalous ones to the anomalies topic; commits only after both are acknowledged.
-import { str, bool } from '../../lib/config/index.ts';
-import { kafkaSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
-import { incidentSettings } from '../../lib/config/stages.ts';
+import { bool, pick, str } from '../../lib/config/index.ts';
+import { consumerSettings, kafkaSettings, producerSettings, redisSettings, topicSettings } from '../../lib/config/common.ts';
+import { incidentCapSettings, incidentSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, requireTopics, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
+import { createConsumer, createKafka, createProducer, requireTopics, runStage, sendAll, type OutMessage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge, Histogram } from '../../lib/metrics/index.ts';
 import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import type { Flow } from '../../lib/flow/record.ts';
@@ -20,6 +20,8 @@ const spec = {
   groupId: str({ flag: 'group-id', env: 'NIDS_SCORER_GROUP', default: 'nids-scorer', help: 'Kafka consumer group shared by all scorers.' }),
   fromBeginning: bool({ flag: 'from-beginning', env: 'NIDS_SCORER_FROM_BEGINNING', default: true, help: 'A new group starts at the oldest flow (false: only new flows).' }),
   ...kafkaSettings,
+  ...producerSettings,
+  ...consumerSettings,
   ...topicSettings,
   ...redisSettings,
   ...incidentSettings,
@@ -96,7 +98,7 @@ export const scorerService: ServiceDef<typeof spec> = {
     ]);
     // Incidents over the flows this scorer receives (docs/reference/incident.md): the
     // tracker lives in memory, so a crash loses the open incidents' state, not their reports.
-    const incidents = new IncidentTracker();
+    const incidents = new IncidentTracker(pick(incidentCapSettings, config));
     const incidentMessages = (reports: Incident[]): OutMessage[] => {
       for (const i of reports) incidentTotal.inc({ status: i.status });
       return reports.map((i) => ({ key: i.incident_id, value: incidentCodec.encode(i) }));
@@ -110,12 +112,12 @@ export const scorerService: ServiceDef<typeof spec> = {
       [config.dlqTopic]: '--dlq-topic',
     });
     const producer = await createProducer(kafka);
-    const consumer = kafka.consumer({ groupId: config.groupId });
+    const consumer = createConsumer(kafka, config.groupId, config);
     await consumer.connect();
     await consumer.subscribe({ topic: config.flowsTopic, fromBeginning: config.fromBeginning });
     consumer.on(consumer.events.GROUP_JOIN, () => metrics.setReady(true));
     try {
-      const stage = { decode: (v: Buffer | null) => flowCodec.decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlqTotal, batchSeconds };
+      const stage = { decode: (values: (Buffer | null)[]) => flowCodec.decodeAll(values), dlqTopic: config.dlqTopic, log, deadLetters: dlqTotal, batchSeconds, tuning: config };
       await runStage<Flow>(consumer, producer, stage, async (flows, ctx) => {
         lag.set({ partition: ctx.partition }, ctx.lag);
         const scored: ScoredFlow[] = [];
@@ -141,7 +143,7 @@ export const scorerService: ServiceDef<typeof spec> = {
       await stopped;
       // Stopping closes what is open: once no batch is in flight, the final report of each incident.
       await consumer.disconnect();
-      await sendAll(producer, new Map([[config.incidentsTopic, incidentMessages(incidents.flush(nowMicros()))]]));
+      await sendAll(producer, new Map([[config.incidentsTopic, incidentMessages(incidents.flush(nowMicros()))]]), config);
     } finally {
       await consumer.disconnect();
       await producer.disconnect();

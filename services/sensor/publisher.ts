@@ -3,13 +3,13 @@
 // batches are unacknowledged, so a slow broker slows a file read instead of growing memory.
 // A live capture cannot slow the wire: it asks `saturated` and drops (and counts) flows
 // while it is true (services/sensor/main.ts).
-import type { Producer } from 'kafkajs';
+import type { CompressionTypes, Producer } from 'kafkajs';
 import type { AvroCodec } from '../../lib/avro/codec.ts';
 import type { Flow } from '../../lib/flow/record.ts';
-import { COMPRESSION } from '../../lib/kafka/index.ts';
 
 export interface PublisherOptions {
   topic: string;
+  compression: CompressionTypes;
   batchSize: number;
   lingerMs: number;
   maxPendingBatches: number;
@@ -19,7 +19,7 @@ export interface PublisherOptions {
 }
 
 export class FlowPublisher {
-  private buffer: { key: string; value: Buffer }[] = [];
+  private buffer: { key: string; value: Buffer; timestamp: string }[] = [];
   private bufferBytes = 0;
   private pending = new Set<Promise<void>>();
   private timer: NodeJS.Timeout | null = null;
@@ -34,7 +34,9 @@ export class FlowPublisher {
 
   push(flow: Flow): void {
     const value = this.codec.encode(flow);
-    this.buffer.push({ key: flow.community_id, value });
+    // The record's timestamp is the flow's export, not the send after the linger: what a
+    // consumer's lag or a latency measured from it counts starts when the flow was ready.
+    this.buffer.push({ key: flow.community_id, value, timestamp: String(Date.now()) });
     this.bufferBytes += value.length;
     if (this.buffer.length >= this.opts.batchSize) this.send();
     else this.timer ??= setTimeout(() => this.send(), this.opts.lingerMs);
@@ -71,7 +73,7 @@ export class FlowPublisher {
     this.bufferBytes = 0;
     const started = performance.now();
     const p: Promise<void> = this.producer
-      .send({ topic: this.opts.topic, messages, acks: -1, compression: COMPRESSION })
+      .send({ topic: this.opts.topic, messages, acks: -1, compression: this.opts.compression })
       .then(() => {
         this.published += messages.length;
         this.opts.onSent?.(messages.length, bytes, performance.now() - started);

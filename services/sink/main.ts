@@ -6,11 +6,11 @@
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import { num, pick, str } from '../../lib/config/index.ts';
-import { kafkaSettings, topicSettings } from '../../lib/config/common.ts';
+import { consumerSettings, kafkaSettings, producerSettings, topicSettings } from '../../lib/config/common.ts';
 import { alertSettings, dashboardSettings, plotSettings, siemSettings } from '../../lib/config/stages.ts';
 import { runService, type ServiceDef } from '../../lib/service/index.ts';
 import { AvroCodec, connectRegistry } from '../../lib/avro/codec.ts';
-import { createKafka, createProducer, requireTopics, runStage } from '../../lib/kafka/index.ts';
+import { createConsumer, createKafka, createProducer, requireTopics, runStage } from '../../lib/kafka/index.ts';
 import { Counter, Gauge } from '../../lib/metrics/index.ts';
 import type { Anomaly, Incident, ScoredFlow } from '../../lib/avro/records.ts';
 import { CsvWriter, CSV_FILE } from '../../lib/pipeline/csv.ts';
@@ -27,6 +27,8 @@ const spec = {
   ...plotSettings,
   ...dashboardSettings,
   ...kafkaSettings,
+  ...producerSettings,
+  ...consumerSettings,
   scoredTopic: topicSettings.scoredTopic,
   anomaliesTopic: topicSettings.anomaliesTopic,
   incidentsTopic: topicSettings.incidentsTopic,
@@ -51,7 +53,8 @@ export const sinkService: ServiceDef<typeof spec> = {
     const plotFailures = new Counter({ name: 'nids_sink_plot_failures_total', help: 'Plot refreshes that failed (logged)', registers: [metrics.registry] });
 
     mkdirSync(config.out, { recursive: true });
-    const csv = new CsvWriter(join(config.out, CSV_FILE));
+    // Synced by csv.sync() before each batch commits: one fsync covers the partitions handled at once.
+    const csv = new CsvWriter(join(config.out, CSV_FILE), false);
     log.info({ path: csv.path, existingRows: csv.plot.flows }, 'CSV open');
     anomalies.set(csv.anomalyRows);
     let plotted = -1;
@@ -94,13 +97,13 @@ export const sinkService: ServiceDef<typeof spec> = {
       [config.dlqTopic]: '--dlq-topic',
     });
     const producer = await createProducer(kafka);
-    const consumer = kafka.consumer({ groupId: config.groupId });
+    const consumer = createConsumer(kafka, config.groupId, config);
     await consumer.connect();
     await consumer.subscribe({ topics: [config.scoredTopic, config.anomaliesTopic, config.incidentsTopic], fromBeginning: true });
     const timer = setInterval(() => void refreshPlots(), config.plotEveryS * 1000);
     try {
-      const stage = { decode: (v: Buffer | null, topic: string) => codecOf(topic).decode(v), dlqTopic: config.dlqTopic, log, deadLetters: dlq };
-      await runStage<ScoredFlow | Anomaly | Incident>(consumer, producer, stage, (batch, { topic }) => {
+      const stage = { decode: (values: (Buffer | null)[], topic: string) => codecOf(topic).decodeAll(values), dlqTopic: config.dlqTopic, log, deadLetters: dlq, tuning: config };
+      await runStage<ScoredFlow | Anomaly | Incident>(consumer, producer, stage, async (batch, { topic }) => {
         if (topic === config.anomaliesTopic) siem.onAnomalies(batch as Anomaly[]);
         else if (topic === config.incidentsTopic) {
           siem.onIncidents(batch as Incident[]);
@@ -118,6 +121,7 @@ export const sinkService: ServiceDef<typeof spec> = {
           dups.inc(csv.duplicatesDropped - before);
           anomalies.set(csv.anomalyRows);
           feed.addAnomalies(alerts);
+          await csv.sync();
         }
         return new Map();
       });

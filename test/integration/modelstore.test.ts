@@ -8,6 +8,7 @@ import { RedisModelStore } from '../../lib/modelstore/redis.ts';
 import { keys } from '../../lib/modelstore/index.ts';
 import { Detector } from '../../lib/detector/index.ts';
 import { ActiveModelHolder } from '../../lib/pipeline/active-model.ts';
+import { SensorModels, sensorScope } from '../../lib/pipeline/sensor-models.ts';
 import { createLogger } from '../../lib/log/index.ts';
 import { stackEndpoints, uniqueName } from '../helpers/stack.ts';
 import { startNids, waitFor } from '../helpers/proc.ts';
@@ -85,5 +86,28 @@ test('nids model export writes the model through a temporary file: a failed expo
     assert.deepEqual(readdirSync(dir).filter((f) => f.endsWith('.tmp')), [], 'no temporary files left');
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('batches scored at once wait for a sensor scope being looked up: none of its first flows gets the global model', async () => {
+  const store = await new RedisModelStore(redis).connect();
+  stores.push(store);
+  const global = Detector.train(flows, { seed: 3 });
+  const own = Detector.train(flows, { seed: 4 });
+  const sensorScopeName = sensorScope(scope, 'site-x');
+  const mg = await store.save(global.serialize(), meta(global));
+  const ms = await store.save(own.serialize(), { ...meta(own), scope: sensorScopeName });
+  await store.promote(scope, mg.id);
+  await store.promote(sensorScopeName, ms.id);
+  const models = new SensorModels(store, scope, createLogger('test', 'silent'));
+  await models.start();
+  await models.global.ready();
+  // Two partitions' batches of the same new sensor, assigned concurrently (the scorer's --partitions-concurrently).
+  const batch = (from: number) => flows.slice(from, from + 20).map((f) => ({ ...f, sensor_id: 'site-x' }));
+  try {
+    const assigned = await Promise.all([models.assign(batch(0)), models.assign(batch(20)), models.assign(batch(40))]);
+    for (const byModel of assigned) assert.deepEqual([...byModel.keys()].map((m) => m.id), [ms.id]);
+  } finally {
+    await models.stop();
   }
 });

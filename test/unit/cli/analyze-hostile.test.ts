@@ -83,6 +83,12 @@ test('finding 2: damage in the middle of the input stops there, scores what came
   const run = runJson(out);
   assert.deepEqual([run.partial, run.stopped, run.exit_status, run.packets_read], [true, 'damaged input', 3, Math.floor(recs.length / 2)]);
   assert.ok((run.flows as number) > 0);
+  // Read by the flow thread: the same exit status, message and result.
+  const out2 = join(dir, 'f2threads');
+  const r2 = await nids(['analyze', '--baseline', baseline, '--input', path, '--out', out2, '--threads', '2']);
+  assert.equal(r2.code, 3, r2.stderr);
+  assert.match(r2.stdout, new RegExp(`warning: --input .*damaged: record captured 0 bytes of a \\d+-byte packet at offset ${at}; stopped there`));
+  assert.equal(readFileSync(join(out2, 'five_tuple_with_anomaly.csv'), 'utf8'), readFileSync(join(out, 'five_tuple_with_anomaly.csv'), 'utf8'));
 
   const cut = join(dir, 'cut.pcap');
   const [last] = recs.at(-1)!;
@@ -104,14 +110,14 @@ test('finding 3: a capture of a link type nids does not decode is an error namin
   assert.match(ok.stdout, /^read \d+ packets: \d+ decoded into flows$/m);
 });
 
-test('finding 4: SIGTERM in an offline analyze stops the reading, writes complete outputs marked partial, exits 143', async () => {
+test('finding 4: SIGTERM in an offline analyze (capture read by the flow thread) stops the reading, writes complete outputs marked partial, exits 143', async () => {
   const out = join(dir, 'f4');
   const first = await nids(['analyze', '--baseline', baseline, '--input', input, '--out', join(dir, 'f4model')]);
   assert.equal(first.code, 0, first.stderr);
   const model = join(dir, 'f4model', 'model.nidsm');
   const staging = (d: string) => existsSync(d) && readdirSync(d).some((f) => f.endsWith('.tmp'));
   // Paced at real time, the 40 s input is still being read when the signal comes.
-  const p = startNids(['analyze', '--model', model, '--input', input, '--replay-speed', '1', '--out', out]);
+  const p = startNids(['analyze', '--model', model, '--input', input, '--replay-speed', '1', '--out', out, '--threads', '2']);
   const killer = setTimeout(() => p.child.kill('SIGKILL'), 60_000);
   for (let i = 0; i < 200 && !staging(out); i++) await new Promise((r) => setTimeout(r, 100));
   await new Promise((r) => setTimeout(r, 1500));

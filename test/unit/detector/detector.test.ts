@@ -147,3 +147,15 @@ test('while the context window warms up, low distinct counts are floored at the 
   fz.raw(warm, raw);
   assert.equal(raw[col], 0, 'reasons quote the real value');
 });
+
+test('a batch of repeated and varied anomalous rows is explained exactly as each flow alone by a fresh detector', () => {
+  const bytes = Detector.train(baseline(600), { seed: 1, contamination: 0.01 }).serialize();
+  // Runs of identical rows (a flood) broken by rows that differ in one feature or in several.
+  const flows = Array.from({ length: 60 }, (_, i) =>
+    makeFlow({ ...scan, flow_id: `s${i}`, src_port: 40000 + i, ctx_src_distinct_dst_ports: i % 20 < 8 ? 812 : 812 + (i % 3), ctx_src_flows_per_s: i % 7 === 0 ? 5 + i : 120 }),
+  );
+  const batch = Detector.deserialize(bytes).score(flows);
+  assert.ok(batch.every((v) => v.anomaly === -1));
+  for (let i = 0; i < flows.length; i++) assert.deepEqual(batch[i], Detector.deserialize(bytes).score([flows[i]!])[0], `flow ${i}`);
+  assert.ok(new Set(batch.map((v) => v.reasons.map((r) => r.text).join('; '))).size > 1, 'the rows differ in their reasons');
+});

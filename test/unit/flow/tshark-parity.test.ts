@@ -11,6 +11,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import dgram from 'node:dgram';
 import { flowsFromPcap } from '../../../lib/flow/from-pcap.ts';
+import { flowsFromPcapInThread } from '../../../lib/flowthread/from-pcap.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
 import { tsharkConversations } from '../../helpers/tshark.ts';
 
@@ -153,6 +154,14 @@ test('the same capture as pcapng and as nanosecond pcap gives exactly the same f
   assert.ok(flows.lo!.length > 25);
   assert.deepEqual(flows.pcapng, flows.lo);
   assert.deepEqual(flows.nsec, flows.lo);
+});
+
+test('read on two threads (--threads 2), every capture gives exactly the same flows', async () => {
+  for (const [name, file] of Object.entries(captures)) {
+    const two: Flow[] = [];
+    await flowsFromPcapInThread(file, { sensorId: 't', idleTimeoutS: 3600, activeTimeoutS: 3600 }, (f) => two.push(f));
+    assert.deepEqual(two, flows[name], name);
+  }
 });
 
 test('tcp flows end with FIN, complete their handshake and carry a Community ID', () => {

@@ -52,13 +52,17 @@ test('replaySpeed 4 plays 2 s of capture in about 0.5 s; 0 reads at once', async
 
 test('the sensor source honours --replay-speed (and exports the same flows either way)', async () => {
   const path = await twoSecondCapture();
-  const settings = { sensorId: 'replay', idleTimeoutS: 60, activeTimeoutS: 300, maxFlows: 1000, maxSources: 1000, contextWindowS: 60 };
+  const settings = { sensorId: 'replay', idleTimeoutS: 60, activeTimeoutS: 300, maxFlows: 1000, maxSources: 1000, contextWindowS: 60, threads: 1 };
   const paced: Flow[] = [];
+  const pacedInThread: Flow[] = [];
   const fast: Flow[] = [];
   const pacedS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 4 }, null, (f) => paced.push(f)));
+  const pacedInThreadS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 4, threads: 2 }, null, (f) => pacedInThread.push(f)));
   const fastS = await seconds(() => readFlows(path, { ...settings, replaySpeed: 0 }, null, (f) => fast.push(f)));
   assert.ok(pacedS >= 0.4 && pacedS <= 5, `replaySpeed 4 took ${pacedS.toFixed(3)} s`);
+  assert.ok(pacedInThreadS >= 0.4 && pacedInThreadS <= 5, `replaySpeed 4 in the flow thread took ${pacedInThreadS.toFixed(3)} s`);
   assert.ok(fastS < pacedS / 2, `replaySpeed 0 took ${fastS.toFixed(3)} s, paced ${pacedS.toFixed(3)} s`);
   assert.equal(fast.length, 3);
   assert.deepEqual(paced, fast, 'pacing changes when, not what');
+  assert.deepEqual(pacedInThread, fast, 'the flow thread paces alike');
 });

@@ -51,6 +51,37 @@ test('an open incident is reported at once, again only after the interval and on
   assert.equal(closed!.flows, 3);
 });
 
+test('more hosts than --incident-exact-hosts: counted in fixed memory, within 2 %; victims still listed in order', () => {
+  const t = new IncidentTracker({ incidentExactHosts: 1_000, maxOpenIncidents: 100 });
+  const n = 50_000;
+  const addr = (net: string, i: number) => `${net}.${i >> 8}.${i & 255}`;
+  // A flood from spoofed sources (grouped per victim) and a sweep from one source (grouped per source).
+  const spoofed = Array.from({ length: n }, (_, i) => anomaly(i, { src_ip: addr('100.64', i), dst_ip: '10.0.0.5', reasons: [{ feature: 'syn_share', value: 1, baseline: 0.1, text: 'share of SYN packets = 1' }] }));
+  const sweep = Array.from({ length: n }, (_, i) => anomaly(i, { dst_ip: addr('10.1', i) }));
+  // Each twice: hosts seen again do not count again.
+  t.add([...spoofed, ...sweep], 1);
+  t.add([...spoofed, ...sweep].slice(0, 10_000), 1);
+  const closed = t.flush(2);
+  const flood = closed.find((i) => i.behaviour === 'flow.syn_share')!;
+  const swept = closed.find((i) => i.behaviour === 'flood')!;
+  assert.equal(flood.flows, n + 10_000);
+  assert.ok(Math.abs(flood.source_count / n - 1) < 0.02, `source_count ${flood.source_count} for ${n}`);
+  assert.equal(flood.victim_count, 1);
+  assert.ok(Math.abs(swept.victim_count / n - 1) < 0.02, `victim_count ${swept.victim_count} for ${n}`);
+  assert.equal(swept.source_count, 1);
+  assert.deepEqual(swept.victims, Array.from({ length: 20 }, (_, i) => addr('10.1', i)));
+});
+
+test('--max-open-incidents: the least recently joined incident is closed early and counted', () => {
+  const t = new IncidentTracker({ incidentExactHosts: 100, maxOpenIncidents: 3 });
+  const of = (src: string, i: number) => anomaly(i, { src_ip: src });
+  assert.deepEqual(t.add([of('10.0.0.1', 0), of('10.0.0.2', 1), of('10.0.0.3', 2), of('10.0.0.1', 3)], 1), []);
+  const early = t.add([of('10.0.0.4', 4)], 1);
+  assert.deepEqual(early.map((i) => [i.src_ip, i.status, i.flows]), [['10.0.0.2', 'closed', 1]]);
+  assert.equal(t.evictions, 1);
+  assert.deepEqual(t.flush(2).map((i) => [i.src_ip, i.flows]), [['10.0.0.1', 2], ['10.0.0.3', 1], ['10.0.0.4', 1]]);
+});
+
 test('service_flood anomalies from thousands of spoofed sources are one incident per victim service', () => {
   const t = new IncidentTracker();
   const flood = (victim: string, port: number, from: number) =>

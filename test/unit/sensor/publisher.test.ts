@@ -3,7 +3,7 @@
 // drops flows then), drain() waits for the same, and a failed send is reported once.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Producer } from 'kafkajs';
+import { CompressionTypes, type Producer } from 'kafkajs';
 import { FlowPublisher } from '../../../services/sensor/publisher.ts';
 import type { AvroCodec } from '../../../lib/avro/codec.ts';
 import type { Flow } from '../../../lib/flow/record.ts';
@@ -22,7 +22,7 @@ const tick = () => new Promise((r) => setImmediate(r));
 test('saturated while max-pending batches are unacknowledged; drain waits for the same', async () => {
   const { producer, acks } = fakeProducer();
   const failures: Error[] = [];
-  const p = new FlowPublisher(producer, codec, { topic: 't', batchSize: 2, lingerMs: 10_000, maxPendingBatches: 2, onFailure: (e) => failures.push(e) });
+  const p = new FlowPublisher(producer, codec, { topic: 't', compression: CompressionTypes.None, batchSize: 2, lingerMs: 10_000, maxPendingBatches: 2, onFailure: (e) => failures.push(e) });
   for (let i = 0; i < 3; i++) p.push(makeFlow({ flow_id: `f${i}` }));
   assert.equal(acks.length, 1);
   assert.equal(p.saturated, false);
