@@ -1,37 +1,24 @@
 // The sensor binary capturing live: `nids sensor --iface <veth>` as its own process on the
 // host end of a veth into a private namespace, known traffic, SIGTERM, and then the flows
 // topic must hold exactly the generated conversations (open ones exported at shutdown).
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ChildProcess } from 'node:child_process';
 import type { Flow } from '../../lib/flow/record.ts';
 import { startNids, waitFor, type Running } from '../helpers/proc.ts';
 import { readTopic } from '../helpers/topic.ts';
 import { createTopics, stackEndpoints, uniqueName } from '../helpers/stack.ts';
-import {
-  createVethLab, generateTraffic, liveCaptureSkipReason, startResponder,
-  TCP_PORT, UDP_PORT, type VethLab,
-} from '../helpers/netns.ts';
+import { generateTraffic, liveCaptureSkipReason, TCP_PORT, UDP_PORT, useVethLab } from '../helpers/netns.ts';
 
 const stack = stackEndpoints();
 const skip = liveCaptureSkipReason();
 const N_TCP = 3;
 const M_UDP = 2;
-let lab: VethLab | null = null;
-let responder: ChildProcess | null = null;
 let sensor: Running | null = null;
-
-before(async () => {
-  if (skip) return;
-  lab = createVethLab('e');
-  responder = await startResponder(lab);
-});
 
 after(async () => {
   await sensor?.stop(5000);
-  responder?.kill('SIGTERM');
-  lab?.cleanup();
 });
+const lab = useVethLab('e', skip);
 
 async function readFlowsTopic(topic: string, expected: number): Promise<Flow[]> {
   const flows = await readTopic<Flow>(topic, 'flow', (r) => r.length >= expected);
@@ -39,7 +26,7 @@ async function readFlowsTopic(topic: string, expected: number): Promise<Flow[]> 
 }
 
 test('nids sensor --iface: live flows on the topic after SIGTERM, open ones exported at shutdown', { skip, timeout: 180_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const topic = uniqueName('e2e-live.flows');
   await createTopics(stack.brokers, [topic]);
   sensor = startNids(

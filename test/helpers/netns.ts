@@ -6,6 +6,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createConnection } from 'node:net';
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
+import { after, before } from 'node:test';
 import { captureAvailable } from '../../lib/capture/live.ts';
 import { REPO } from './stack.ts';
 
@@ -89,6 +90,30 @@ export const UDP_PORT = 7802;
 /** Reply sizes, so the test knows every byte each way. */
 export const tcpReplyBytes = (received: number): number => Math.floor(received / 2) + 7;
 export const udpReplyBytes = (received: number): number => received * 2;
+
+/**
+ * The set-up every live-capture test file shares: a veth lab (`tag` as in createVethLab)
+ * with its responder, made before the file's tests unless `skip`, and removed after them.
+ * Call it after registering any `after` hook that must run while the wire still exists;
+ * the tests read the lab through the returned function.
+ */
+export function useVethLab(tag: string, skip: string | false): () => VethLab {
+  let lab: VethLab | null = null;
+  let responder: ChildProcess | null = null;
+  before(async () => {
+    if (skip) return;
+    lab = createVethLab(tag);
+    responder = await startResponder(lab);
+  });
+  after(() => {
+    responder?.kill('SIGTERM');
+    lab?.cleanup();
+  });
+  return () => {
+    if (!lab) throw new Error('the veth lab is not up (skipped, or its set-up failed)');
+    return lab;
+  };
+}
 
 /** Starts the responder inside the namespace; resolves once it listens. */
 export async function startResponder(lab: VethLab): Promise<ChildProcess> {

@@ -2,14 +2,13 @@
 // capture of a private wire's normal traffic, then `nids analyze --iface` on the same wire
 // for a few seconds while the same kind of traffic and a port scan cross it. Every flow
 // must be in the CSV, and the scan must be flagged.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createConnection } from 'node:net';
-import type { ChildProcess } from 'node:child_process';
-import { createVethLab, generateTraffic, liveCaptureSkipReason, startResponder, startTcpdump, TCP_PORT, UDP_PORT, type VethLab } from '../helpers/netns.ts';
+import { generateTraffic, liveCaptureSkipReason, startTcpdump, TCP_PORT, UDP_PORT, useVethLab } from '../helpers/netns.ts';
 import { startNids, waitFor } from '../helpers/proc.ts';
 import { CSV_COLUMNS, CSV_FILE } from '../../lib/pipeline/csv.ts';
 import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
@@ -17,20 +16,8 @@ import { PLOT_FILE } from '../../lib/pipeline/plot.ts';
 const skip = liveCaptureSkipReason();
 const SCAN_PORTS = 60;
 const dir = mkdtempSync(join(tmpdir(), 'nids-analyze-live-'));
-let lab: VethLab | null = null;
-let responder: ChildProcess | null = null;
-
-before(async () => {
-  if (skip) return;
-  lab = createVethLab('d');
-  responder = await startResponder(lab);
-});
-
-after(() => {
-  responder?.kill('SIGTERM');
-  lab?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
+const lab = useVethLab('d', skip);
 
 /** SYNs to closed ports of the peer, one after the other; each ends with the peer's RST. */
 async function portScan(peer: string, ports: number): Promise<number[]> {
@@ -53,7 +40,7 @@ async function portScan(peer: string, ports: number): Promise<number[]> {
 }
 
 test('nids analyze --iface: live flows scored into the CSV and plot, the port scan flagged', { skip, timeout: 180_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const filter = `host ${l.peerAddr}`;
   // The baseline: normal traffic on the same wire, recorded by tcpdump.
   const baselinePcap = join(dir, 'baseline.pcap');

@@ -3,15 +3,15 @@
 // or the whole process stopped). Every lost packet must be counted by where it was lost, on
 // /metrics and in the run summary, and the flows that were open meanwhile must carry
 // capture_loss, while a flow that starts afterwards must not.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
-import { createVethLab, liveCaptureSkipReason, startResponder, UDP_PORT, type VethLab } from '../helpers/netns.ts';
+import { liveCaptureSkipReason, UDP_PORT, useVethLab, type VethLab } from '../helpers/netns.ts';
 import { startNids, waitFor } from '../helpers/proc.ts';
 import { captureFlows } from '../../lib/pipeline/source.ts';
 import { CAPTURE_DEFAULTS } from '../../lib/config/stages.ts';
@@ -21,20 +21,8 @@ import type { Flow } from '../../lib/flow/record.ts';
 
 const skip = liveCaptureSkipReason();
 const dir = mkdtempSync(join(tmpdir(), 'nids-overload-'));
-let lab: VethLab | null = null;
-let responder: ChildProcess | null = null;
-
-before(async () => {
-  if (skip) return;
-  lab = createVethLab('o');
-  responder = await startResponder(lab);
-});
-
-after(() => {
-  responder?.kill('SIGTERM');
-  lab?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
+const lab = useVethLab('o', skip);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -62,7 +50,7 @@ async function udpSocket(): Promise<Socket> {
 const sample = (text: string, line: string): number => Number(new RegExp(`^${line.replace(/[{}"]/g, (c) => `\\${c}`)} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
 
 test('a slowed consumer: drops counted as ring_full and kernel on /metrics; flows open meanwhile flagged, later ones not', { skip, timeout: 60_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const registry = new Registry();
   const flows: Flow[] = [];
   const live = captureFlows({ ...CAPTURE_DEFAULTS, iface: l.hostIf, filter: `udp and host ${l.peerAddr}`, bufferMb: 1, ringMb: 1 }, { sensorId: 'it-overload', idleTimeoutS: 60, activeTimeoutS: 300, maxFlows: 100_000, maxSources: 100_000, contextWindowS: 60 }, registry, (f) => flows.push(f));
@@ -106,7 +94,7 @@ test('a slowed consumer: drops counted as ring_full and kernel on /metrics; flow
 });
 
 test('nids analyze --iface, stopped while a flood arrives: the kernel drops in the summary and run.json, flagged flows counted', { skip, timeout: 120_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const baseline = join(dir, 'baseline.pcap');
   await writeSimulatedPcap(baseline, { seed: 5, durationS: 20, startMicros: 1.7e15, hosts: 10, flowsPerSecond: 10, attacks: [] });
   const out = join(dir, 'out');

@@ -3,41 +3,26 @@
 // end, and tcpdump on the same interface at the same time. The flows must be exactly the
 // ones generated, and equal, field by field, to what our pcap reader and flow table make of
 // tcpdump's capture: an independent record of the same wire.
-import { test, before, after } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { LiveFlows } from '../../lib/flow/from-live.ts';
 import { flowsFromPcap } from '../../lib/flow/from-pcap.ts';
 import { LinkType } from '../../lib/pcap/types.ts';
 import { CaptureError, LiveCapture } from '../../lib/capture/live.ts';
 import type { Flow } from '../../lib/flow/record.ts';
-import {
-  createVethLab, generateTraffic, liveCaptureSkipReason, startResponder, startTcpdump,
-  tcpReplyBytes, udpReplyBytes, TCP_PORT, UDP_PORT, type VethLab,
-} from '../helpers/netns.ts';
+import { generateTraffic, liveCaptureSkipReason, startTcpdump, tcpReplyBytes, udpReplyBytes, TCP_PORT, UDP_PORT, useVethLab } from '../helpers/netns.ts';
 import { REPO } from '../helpers/stack.ts';
 
 const skip = liveCaptureSkipReason();
 const N_TCP = 5;
 const M_UDP = 4;
 const dir = mkdtempSync(join(tmpdir(), 'nids-live-'));
-let lab: VethLab | null = null;
-let responder: ChildProcess | null = null;
-
-before(async () => {
-  if (skip) return;
-  lab = createVethLab('c');
-  responder = await startResponder(lab);
-});
-
-after(() => {
-  responder?.kill('SIGTERM');
-  lab?.cleanup();
-  rmSync(dir, { recursive: true, force: true });
-});
+after(() => rmSync(dir, { recursive: true, force: true }));
+const lab = useVethLab('c', skip);
 
 /** What must agree between two records of the same wire (not the capture times). */
 const comparable = (f: Flow) => ({
@@ -56,7 +41,7 @@ const comparable = (f: Flow) => ({
 const byTuple = (a: { src: string; protocol: number }, b: { src: string; protocol: number }) => a.protocol - b.protocol || a.src.localeCompare(b.src);
 
 test('live capture on a veth: exactly the flows generated, equal to tcpdump\'s record of the same wire', { skip, timeout: 120_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const filter = `host ${l.peerAddr}`;
   const pcap = join(dir, 'wire.pcap');
   const tcpdump = await startTcpdump(l.hostIf, filter, pcap);
@@ -109,7 +94,7 @@ test('live capture on a veth: exactly the flows generated, equal to tcpdump\'s r
 });
 
 test('live capture: an idle flow is exported on a quiet link, by the clock alone', { skip, timeout: 60_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const live: Flow[] = [];
   // UDP goes idle after min(30, idle) s: 1 s here.
   const source = new LiveFlows({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-idle', idleTimeoutS: 1 }, (f) => live.push(f), { advanceEveryMs: 200 });
@@ -127,7 +112,7 @@ test('live capture: an idle flow is exported on a quiet link, by the clock alone
 });
 
 test('live capture: a snap length cuts packets (counted), byte counts still come from the IP header', { skip, timeout: 60_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const live: Flow[] = [];
   const source = new LiveFlows({ iface: l.hostIf, filter: `udp and host ${l.peerAddr}`, snapLen: 64 }, { sensorId: 'it-snap' }, (f) => live.push(f));
   let x;
@@ -145,7 +130,7 @@ test('live capture: a snap length cuts packets (counted), byte counts still come
 });
 
 test('live capture: promisc off still sees the interface\'s own traffic', { skip, timeout: 60_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const live: Flow[] = [];
   const source = new LiveFlows({ iface: l.hostIf, filter: 'udp', promisc: false }, { sensorId: 'it-promisc' }, (f) => live.push(f));
   try {
@@ -160,7 +145,7 @@ test('live capture: promisc off still sees the interface\'s own traffic', { skip
 });
 
 test('live capture on `any`: Linux cooked headers, the same flows', { skip, timeout: 60_000 }, async () => {
-  const l = lab!;
+  const l = lab();
   const live: Flow[] = [];
   const source = new LiveFlows({ iface: 'any', filter: `udp and host ${l.peerAddr}` }, { sensorId: 'it-any' }, (f) => live.push(f));
   let xs;
@@ -189,7 +174,7 @@ test('live capture: errors a person can act on', { skip }, () => {
 
 test('nids sensor --iface without CAP_NET_RAW stops at start-up saying how to grant it', { skip, timeout: 60_000 }, () => {
   // As an unprivileged user (nobody); the capture is probed before anything is connected.
-  const r = spawnSync(process.execPath, [`${REPO}bin/nids`, 'sensor', '--iface', lab!.hostIf, '--brokers', '127.0.0.1:1'], {
+  const r = spawnSync(process.execPath, [`${REPO}bin/nids`, 'sensor', '--iface', lab().hostIf, '--brokers', '127.0.0.1:1'], {
     cwd: REPO,
     uid: 65534,
     gid: 65534,
