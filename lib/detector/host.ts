@@ -41,7 +41,7 @@
 // bulk transfers are fast and legitimate).
 import type { Flow, HostStats } from '../flow/record.ts';
 import { SERVICE_SCALES_S, isUnserved } from '../flow/service.ts';
-import { HOST_SCALES_S, hasOddFlags, isHalfOpen, isProbe, isSession, isStalled, isUnanswered } from '../flow/host.ts';
+import { HOST_SCALES_S, hasOddFlags, isHalfOpen, isProbe, isSession, isStalled, isUnanswered, serviceKey } from '../flow/host.ts';
 import { Sanity } from '../flow/sanity.ts';
 import type { Severity } from '../avro/records.ts';
 
@@ -104,7 +104,6 @@ const SERVICE_OWN_MIN = 4;
 /** Unserved flows must be at least this share of the service's flows in the window. */
 const SERVICE_FLOOD_MIN_SHARE = 0.5;
 const NSS = SERVICE_SCALES_S.length;
-const serviceName = (f: Flow): string => `${f.dst_ip}|${f.protocol}|${f.dst_port}`;
 /** IPv4 multicast (224/4), the limited broadcast, IPv6 multicast (ff00::/8). */
 const isGroupAddress = (ip: string): boolean => {
   if (ip.startsWith('ff') || ip === '255.255.255.255') return true;
@@ -144,7 +143,7 @@ export class HostBaseline {
       if (!f.host) continue;
       const us = f.host.service_unserved_sources;
       if (us?.length) {
-        const key = serviceName(f);
+        const key = serviceKey(f);
         let m = perService.get(key);
         if (!m) perService.set(key, (m = new Array<number>(NSS).fill(0)));
         for (let k = 0; k < NSS; k++) if ((us[k] ?? 0) > m[k]!) m[k] = us[k]!;
@@ -228,7 +227,7 @@ export class HostBaseline {
     const base = this.state.services;
     const sources = h.service_unserved_sources;
     if (!base || !sources?.length || !isUnserved(f) || isGroupAddress(f.dst_ip)) return null;
-    const mine = base.own[serviceName(f)];
+    const mine = base.own[serviceKey(f)];
     let best: HostVerdict | null = null;
     for (let k = 0; k < NSS; k++) {
       const v = sources[k] ?? 0;
@@ -240,7 +239,7 @@ export class HostBaseline {
       const ratio = v / threshold;
       if (ratio <= beat) continue;
       beat = ratio;
-      const proto = f.protocol === 6 ? 'tcp' : f.protocol === 17 ? 'udp' : f.protocol === 1 || f.protocol === 58 ? 'icmp' : `proto ${f.protocol}`;
+      const proto = protocolName(f.protocol).toLowerCase();
       const what = f.protocol === 6 ? 'handshakes left unanswered or half-open' : 'requests left unanswered';
       const count = (n: number): string => n.toLocaleString('en-US');
       best = {
@@ -252,12 +251,17 @@ export class HostBaseline {
   }
 }
 
+/** How reasons name a protocol: TCP, UDP, ICMP (v4 and v6), else its number. */
+function protocolName(p: number): string {
+  return p === 6 ? 'TCP' : p === 17 ? 'UDP' : p === 1 || p === 58 ? 'ICMP' : `proto ${p}`;
+}
+
 function describe(f: Flow, r: Rule, k: number, v: number, ref: number, own: boolean): string {
   const h = f.host!;
   const s = HOST_SCALES_S[k]!;
   const flows = h.flows[k] ?? 0;
   const unanswered = flows > 0 ? Math.round((100 * (h.unanswered[k] ?? 0)) / flows) : 0;
-  const proto = f.protocol === 6 ? 'TCP' : f.protocol === 17 ? 'UDP' : f.protocol === 1 || f.protocol === 58 ? 'ICMP' : `proto ${f.protocol}`;
+  const proto = protocolName(f.protocol);
   const base = `(baseline ${own ? 'max of this host' : 'typical host'} = ${ref})`;
   switch (r.behaviour) {
     case 'port_scan':

@@ -1,7 +1,7 @@
 // What the sink's idempotent files (the CSV, the JSON-lines outputs) share: a file of
 // complete lines, appended to and synced before a batch is committed. A crash mid-write
 // leaves a torn last line; it is cut off on open, and its record is written again on replay.
-import { closeSync, existsSync, fsync, fsyncSync, ftruncateSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsync, ftruncateSync, openSync, readFileSync } from 'node:fs';
 
 /** The file's complete lines (none when it does not exist), after cutting off a torn last line. */
 export function readCompleteLines(path: string): string[] {
@@ -14,13 +14,6 @@ export function readCompleteLines(path: string): string[] {
     closeSync(fd);
   }
   return complete === 0 ? [] : text.slice(0, complete - 1).split('\n');
-}
-
-/** Appends `text` (whole lines); durable when it returns if `sync`. */
-export function appendLines(fd: number, text: string, sync: boolean): void {
-  if (text.length === 0) return;
-  writeSync(fd, text);
-  if (sync) fsyncSync(fd);
 }
 
 /**

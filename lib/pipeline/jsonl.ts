@@ -3,10 +3,12 @@
 // loaded, so a replay after a crash (at-least-once delivery) appends nothing twice
 // (append-file.ts cuts a torn last line off).
 import { closeSync, fsyncSync, openSync } from 'node:fs';
-import { appendLines, readCompleteLines } from './append-file.ts';
+import { readCompleteLines } from './append-file.ts';
+import { LineWriter } from '../output/line-writer.ts';
 
 export class JsonlWriter<T> {
   private readonly fd: number;
+  private readonly lines: LineWriter;
   private readonly seen = new Set<string>();
   linesWritten = 0;
   duplicatesDropped = 0;
@@ -22,6 +24,7 @@ export class JsonlWriter<T> {
   ) {
     this.recover();
     this.fd = openSync(path, 'a');
+    this.lines = new LineWriter(this.fd);
   }
 
   private recover(): void {
@@ -37,7 +40,6 @@ export class JsonlWriter<T> {
 
   /** Appends the records whose id was not written before; durable when it returns (syncEachBatch). */
   write(records: readonly T[]): number {
-    let text = '';
     let n = 0;
     for (const r of records) {
       const id = this.idOf(r);
@@ -46,10 +48,10 @@ export class JsonlWriter<T> {
         continue;
       }
       this.seen.add(id);
-      text += JSON.stringify(r) + '\n';
+      this.lines.add(JSON.stringify(r) + '\n');
       n++;
     }
-    appendLines(this.fd, text, this.syncEachBatch);
+    if (n > 0) this.lines.flush(this.syncEachBatch);
     this.linesWritten += n;
     return n;
   }
